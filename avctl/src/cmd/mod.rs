@@ -1,0 +1,175 @@
+//! The subcommands. Exit codes: 0 success, 1 findings or drift, 2 could not run.
+
+use crate::emit::{self, GenOptions};
+use crate::output::{self, DriftKind};
+use avspec::index::Index;
+use avspec::{Diagnostic, Format, Severity};
+use std::path::Path;
+
+pub const OK: u8 = 0;
+pub const FINDINGS: u8 = 1;
+pub const CANNOT_RUN: u8 = 2;
+
+/// Loads the spec and runs every check; returns the findings and, if it loaded, the spec.
+pub fn load_and_check(spec_dir: &Path) -> (avspec::Loaded, Vec<Diagnostic>) {
+    let loaded = avspec::load_dir(spec_dir);
+    let mut diags = loaded.diagnostics.clone();
+    if let Some(spec) = &loaded.spec {
+        diags.extend(avspec::check::check(spec));
+    }
+    avspec::diag::sort(&mut diags);
+    (loaded, diags)
+}
+
+pub fn validate(spec_dir: &Path, format: Format, deny_warnings: bool) -> u8 {
+    let (loaded, diags) = load_and_check(spec_dir);
+    print!("{}", avspec::diag::render(&diags, &loaded.sources, format));
+    let (errors, warnings, infos) = avspec::diag::counts(&diags);
+    let suppressed = diags.iter().filter(|d| d.suppressed.is_some()).count();
+    if format == Format::Text {
+        if let Some(spec) = &loaded.spec {
+            eprintln!("{}", summary(&Index::new(spec)));
+        }
+        eprintln!("{errors} errors, {warnings} warnings, {infos} notes, {suppressed} suppressed");
+    }
+    if loaded.spec.is_none() && diags.iter().any(|d| d.code == "spec/io") {
+        return CANNOT_RUN;
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        FINDINGS
+    } else {
+        OK
+    }
+}
+
+/// One line describing what the spec holds.
+pub fn summary(index: &Index<'_>) -> String {
+    let spec = index.spec;
+    let app = index.app_metrics().count();
+    let all = index.metrics.len();
+    let panels = index.panels().count();
+    let jobs = spec
+        .prometheus
+        .jobs
+        .iter()
+        .filter(|j| j.enabled.value)
+        .count();
+    format!(
+        "spec `{}`: {app} application metrics, {} external, {} labels, {} scrape jobs ({jobs} enabled), \
+         {} alerts, {} recording rules, {} SLOs, {} dashboards with {panels} panels, {} services",
+        spec.project.name.value,
+        all - app,
+        spec.labels.len(),
+        spec.prometheus.jobs.len(),
+        spec.alerts.len(),
+        spec.recording_rules.len(),
+        spec.slos.len(),
+        spec.dashboards.len(),
+        spec.stack.services.len(),
+    )
+}
+
+pub fn explain(code: &str) -> u8 {
+    match avspec::check::explain(code) {
+        Some(info) => {
+            println!("{}\n\n{}\n\nWhy: {}", info.code, info.summary, info.why);
+            OK
+        }
+        None => {
+            let known = avspec::check::CODES.iter().map(|c| c.code);
+            let hint = avspec::suggest::closest(code, known)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            eprintln!("error: unknown diagnostic code `{code}`{hint}");
+            CANNOT_RUN
+        }
+    }
+}
+
+pub fn generate(spec_dir: &Path, out: &Path, check: bool, quiet: bool, opts: &GenOptions) -> u8 {
+    let (loaded, diags) = load_and_check(spec_dir);
+    let Some(spec) = loaded.spec.as_ref().filter(|_| {
+        !diags
+            .iter()
+            .any(|d| d.severity == Severity::Error && d.suppressed.is_none())
+    }) else {
+        eprint!(
+            "{}",
+            avspec::diag::render(&diags, &loaded.sources, Format::Text)
+        );
+        eprintln!("error: the spec has errors; nothing was generated");
+        return CANNOT_RUN;
+    };
+    let index = Index::new(spec);
+    let files = match emit::generate_all(&index, opts) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}; nothing was generated");
+            return CANNOT_RUN;
+        }
+    };
+    if check {
+        let drift = output::check(out, &files);
+        for d in &drift {
+            match &d.kind {
+                DriftKind::Missing => {
+                    eprintln!("missing: {} (not generated yet)", d.path.display())
+                }
+                DriftKind::Stale => eprintln!(
+                    "stale:   {} (the spec no longer produces it)",
+                    d.path.display()
+                ),
+                DriftKind::Changed { diff } => eprintln!("differs: {}\n{diff}", d.path.display()),
+            }
+        }
+        if drift.is_empty() {
+            if !quiet {
+                println!("{} files are current", files.len());
+            }
+            return OK;
+        }
+        eprintln!(
+            "{} of {} files differ from the spec; run `avctl generate`",
+            drift.len(),
+            files.len()
+        );
+        return FINDINGS;
+    }
+    match output::write(out, &files) {
+        Ok(r) => {
+            if !quiet {
+                for p in &r.written {
+                    println!("wrote   {}", p.display());
+                }
+                for p in &r.removed {
+                    println!("removed {}", p.display());
+                }
+                println!(
+                    "{} files: {} written, {} unchanged, {} removed",
+                    files.len(),
+                    r.written.len(),
+                    r.unchanged,
+                    r.removed.len()
+                );
+            }
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            CANNOT_RUN
+        }
+    }
+}
+
+pub fn schema() -> u8 {
+    match emit::to_json(&avspec::json_schema()) {
+        Ok(s) => {
+            print!("{s}");
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            CANNOT_RUN
+        }
+    }
+}

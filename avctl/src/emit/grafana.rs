@@ -1,0 +1,401 @@
+//! Grafana: datasource and dashboard provisioning, and one dashboard JSON per spec dashboard.
+
+use super::grafana_json::*;
+use super::{GENERATED, OutFile, to_json, to_yaml};
+use avspec::index::Index;
+use avspec::{Dashboard, Panel, PanelType, ThresholdStyle};
+use serde::Serialize;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Where the compose stack mounts the dashboards inside the Grafana container.
+pub const DASHBOARDS_MOUNT: &str = "/var/lib/grafana/dashboards";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DatasourcesFile {
+    api_version: u32,
+    datasources: Vec<DatasourceProv>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DatasourceProv {
+    name: String,
+    uid: String,
+    #[serde(rename = "type")]
+    kind: String,
+    access: String,
+    url: String,
+    is_default: bool,
+    editable: bool,
+    json_data: DatasourceJsonData,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DatasourceJsonData {
+    time_interval: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DashboardsFile {
+    api_version: u32,
+    providers: Vec<Provider>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Provider {
+    name: String,
+    folder: String,
+    #[serde(rename = "type")]
+    kind: String,
+    disable_deletion: bool,
+    allow_ui_updates: bool,
+    options: ProviderOptions,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProviderOptions {
+    path: String,
+}
+
+pub fn files(index: &Index<'_>) -> Result<Vec<OutFile>, String> {
+    let g = PathBuf::from(GENERATED).join("grafana");
+    let spec = index.spec;
+    let default = index.default_datasource().unwrap_or_default();
+    let ds = DatasourcesFile {
+        api_version: 1,
+        datasources: spec
+            .datasources
+            .iter()
+            .map(|d| DatasourceProv {
+                name: d.name.value.clone(),
+                uid: d.uid.value.clone(),
+                kind: "prometheus".to_owned(),
+                access: "proxy".to_owned(),
+                url: d.url.value.clone(),
+                is_default: d.uid.as_str() == default,
+                editable: false,
+                json_data: DatasourceJsonData {
+                    time_interval: spec.prometheus.scrape_interval.to_string(),
+                },
+            })
+            .collect(),
+    };
+    let dashboards = DashboardsFile {
+        api_version: 1,
+        providers: vec![Provider {
+            name: spec.project.name.value.clone(),
+            folder: "AutoVoice".to_owned(),
+            kind: "file".to_owned(),
+            disable_deletion: true,
+            allow_ui_updates: false,
+            options: ProviderOptions {
+                path: DASHBOARDS_MOUNT.to_owned(),
+            },
+        }],
+    };
+    let mut out = vec![
+        OutFile {
+            path: g.join("provisioning/datasources/prometheus.yml"),
+            contents: to_yaml(&ds)?,
+        },
+        OutFile {
+            path: g.join(format!(
+                "provisioning/dashboards/{}.yml",
+                spec.project.name.value
+            )),
+            contents: to_yaml(&dashboards)?,
+        },
+    ];
+    for d in &spec.dashboards {
+        out.push(OutFile {
+            path: g.join(format!("dashboards/{}.json", d.uid.value)),
+            contents: to_json(&dashboard(index, d))?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
+    let default_ds = index.default_datasource().unwrap_or_default();
+    let default_name = index
+        .spec
+        .datasources
+        .iter()
+        .find(|x| x.uid.as_str() == default_ds)
+        .map_or_else(String::new, |x| x.name.value.clone());
+    let mut variables = vec![VariableJson {
+        kind: "datasource".to_owned(),
+        name: "datasource".to_owned(),
+        label: "Datasource".to_owned(),
+        description: None,
+        query: "prometheus".to_owned(),
+        current: VariableOptionJson {
+            selected: true,
+            text: default_name,
+            value: default_ds.to_owned(),
+        },
+        options: vec![],
+        hide: 0,
+        skip_url_sync: false,
+        refresh: Some(1),
+        regex: Some(String::new()),
+    }];
+    for v in &d.variables {
+        let selected = v.default.as_ref().map_or_else(
+            || {
+                v.options
+                    .first()
+                    .map(|o| o.value.value.clone())
+                    .unwrap_or_default()
+            },
+            |s| s.value.clone(),
+        );
+        let options: Vec<VariableOptionJson> = v
+            .options
+            .iter()
+            .map(|o| VariableOptionJson {
+                selected: o.value.value == selected,
+                text: o.text.clone(),
+                value: o.value.value.clone(),
+            })
+            .collect();
+        let current = options
+            .iter()
+            .find(|o| o.selected)
+            .cloned()
+            .unwrap_or(VariableOptionJson {
+                selected: true,
+                text: selected.clone(),
+                value: selected.clone(),
+            });
+        variables.push(VariableJson {
+            kind: "custom".to_owned(),
+            name: v.name.value.clone(),
+            label: v.label.clone(),
+            description: v.description.clone(),
+            // Grafana's custom-variable syntax for text/value pairs: `text : value, ...`.
+            query: v
+                .options
+                .iter()
+                .map(|o| format!("{} : {}", o.text, o.value.value))
+                .collect::<Vec<_>>()
+                .join(", "),
+            current,
+            options,
+            hide: 0,
+            skip_url_sync: false,
+            refresh: None,
+            regex: None,
+        });
+    }
+    let mut panels = Vec::new();
+    let mut next_id = 1;
+    let mut y = 0;
+    for row in &d.rows {
+        panels.push(PanelJson::Row(RowJson {
+            kind: "row".to_owned(),
+            title: row.title.value.clone(),
+            id: next_id,
+            collapsed: false,
+            grid_pos: GridPos {
+                h: 1,
+                w: 24,
+                x: 0,
+                y,
+            },
+            panels: vec![],
+        }));
+        next_id += 1;
+        y += 1;
+        let (mut x, mut row_h) = (0, 0);
+        for p in &row.panels {
+            let (w, h) = (p.width.value.clamp(1, 24), p.height.value.max(1));
+            if x + w > 24 {
+                x = 0;
+                y += row_h;
+                row_h = 0;
+            }
+            panels.push(PanelJson::Panel(Box::new(panel(
+                index,
+                p,
+                next_id,
+                GridPos { h, w, x, y },
+            ))));
+            next_id += 1;
+            x += w;
+            row_h = row_h.max(h);
+        }
+        y += row_h;
+    }
+    DashboardJson {
+        annotations: Annotations {
+            list: vec![AnnotationQuery {
+                built_in: 1,
+                datasource: DatasourceRef {
+                    kind: "grafana".to_owned(),
+                    uid: "-- Grafana --".to_owned(),
+                },
+                enable: true,
+                hide: true,
+                icon_color: "rgba(0, 211, 255, 1)".to_owned(),
+                name: "Annotations & Alerts".to_owned(),
+                kind: "dashboard".to_owned(),
+            }],
+        },
+        description: d.description.clone().unwrap_or_default(),
+        editable: false,
+        fiscal_year_start_month: 0,
+        graph_tooltip: 1,
+        links: vec![],
+        panels,
+        refresh: d.refresh.to_string(),
+        schema_version: SCHEMA_VERSION,
+        tags: d.tags.clone(),
+        templating: Templating { list: variables },
+        time: TimeRange {
+            from: format!("now-{}", d.time_range.value),
+            to: "now".to_owned(),
+        },
+        timepicker: serde_json::Map::new(),
+        timezone: "browser".to_owned(),
+        title: d.title.value.clone(),
+        uid: d.uid.value.clone(),
+        version: 1,
+    }
+}
+
+fn panel(index: &Index<'_>, p: &Panel, id: u32, grid_pos: GridPos) -> VizJson {
+    // Panels follow the dashboard's $datasource variable unless they name another datasource.
+    let uid = match &p.datasource {
+        Some(ds) if Some(ds.as_str()) != index.default_datasource() => ds.value.clone(),
+        _ => "${datasource}".to_owned(),
+    };
+    let datasource = DatasourceRef {
+        kind: "prometheus".to_owned(),
+        uid,
+    };
+    let mut steps = vec![Step {
+        color: p.base_color.clone(),
+        value: None,
+    }];
+    steps.extend(p.thresholds.iter().map(|t| Step {
+        color: t.color.clone(),
+        value: Some(t.value.value),
+    }));
+    let (custom, options) = match p.kind.value {
+        PanelType::Timeseries => {
+            let style = match (p.threshold_style, p.thresholds.is_empty()) {
+                (_, true) => "off",
+                (None | Some(ThresholdStyle::Line), false) => "line",
+                (Some(ThresholdStyle::Area), false) => "area",
+                (Some(ThresholdStyle::LineAndArea), false) => "line+area",
+            };
+            (
+                json!({
+                    "drawStyle": "line",
+                    "lineWidth": 1,
+                    "fillOpacity": p.fill_opacity.as_ref().map_or(0, |f| f.value),
+                    "showPoints": "never",
+                    "spanNulls": false,
+                    "thresholdsStyle": {"mode": style}
+                }),
+                json!({
+                    "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": true},
+                    "tooltip": {"mode": "multi", "sort": "desc"}
+                }),
+            )
+        }
+        PanelType::Stat => (
+            json!({}),
+            json!({
+                "colorMode": "value",
+                "graphMode": "area",
+                "justifyMode": "auto",
+                "orientation": "auto",
+                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+                "textMode": "auto"
+            }),
+        ),
+        PanelType::Gauge => (
+            json!({}),
+            json!({
+                "orientation": "auto",
+                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+                "showThresholdLabels": false,
+                "showThresholdMarkers": true
+            }),
+        ),
+    };
+    let instant_panel = p.kind.value != PanelType::Timeseries;
+    VizJson {
+        kind: p.kind.value.as_str().to_owned(),
+        title: p.title.value.clone(),
+        id,
+        description: p.description.clone(),
+        datasource: datasource.clone(),
+        grid_pos,
+        targets: p
+            .queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let instant = q.instant || instant_panel;
+                TargetJson {
+                    datasource: datasource.clone(),
+                    editor_mode: "code".to_owned(),
+                    expr: q.expr.value.clone(),
+                    instant,
+                    legend_format: q.legend.clone().unwrap_or_else(|| "__auto".to_owned()),
+                    range: !instant,
+                    ref_id: ref_id(i),
+                }
+            })
+            .collect(),
+        field_config: FieldConfigSource {
+            defaults: FieldDefaults {
+                color: FieldColor {
+                    mode: if p.kind.value == PanelType::Timeseries {
+                        "palette-classic"
+                    } else {
+                        "thresholds"
+                    }
+                    .to_owned(),
+                },
+                custom,
+                decimals: p.decimals,
+                max: p.max.as_ref().map(|m| m.value),
+                min: p.min.as_ref().map(|m| m.value),
+                thresholds: Thresholds {
+                    mode: "absolute".to_owned(),
+                    steps,
+                },
+                unit: p
+                    .unit
+                    .as_ref()
+                    .map_or_else(|| "short".to_owned(), |u| u.value.clone()),
+            },
+            overrides: vec![],
+        },
+        options,
+    }
+}
+
+/// Query reference ids: A..Z, then AA, AB, ...
+fn ref_id(i: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if i < 26 {
+        char::from(letters[i]).to_string()
+    } else {
+        format!(
+            "{}{}",
+            char::from(letters[(i / 26 - 1) % 26]),
+            char::from(letters[i % 26])
+        )
+    }
+}

@@ -1,0 +1,100 @@
+//! `avctl`: generate and validate AutoVoice's monitoring stack from the spec.
+
+mod cmd;
+mod emit;
+mod output;
+mod promql;
+mod usage;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "avctl",
+    version,
+    about = "Generate and validate AutoVoice's monitoring stack from one spec"
+)]
+struct Cli {
+    /// Directory holding the spec's YAML files.
+    #[arg(long, global = true, default_value = "specs", env = "AVCTL_SPEC")]
+    spec: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the spec and everything derived from it; exit 1 on errors.
+    Validate {
+        #[arg(long, value_enum, default_value = "text")]
+        format: FormatArg,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Print what a diagnostic code checks and why, then exit.
+        #[arg(long, value_name = "CODE")]
+        explain: Option<String>,
+    },
+    /// Write prometheus.yml, rules, Grafana dashboards and provisioning, docker-compose.yml, docs.
+    Generate {
+        /// Root the files are written under (`generated/...` and `docker-compose.yml`).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Write nothing; exit 1 listing each file that differs from the spec's output.
+        #[arg(long)]
+        check: bool,
+        /// Print nothing on success.
+        #[arg(long)]
+        quiet: bool,
+        /// Directory of handlebars templates overriding the built-in docs templates.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of spec files.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Validate {
+            format,
+            deny_warnings,
+            explain,
+        } => match explain {
+            Some(code) => cmd::explain(&code),
+            None => cmd::validate(&cli.spec, to_format(format), deny_warnings),
+        },
+        Command::Generate {
+            out,
+            check,
+            quiet,
+            templates,
+        } => cmd::generate(
+            &cli.spec,
+            &out,
+            check,
+            quiet,
+            &emit::GenOptions { templates },
+        ),
+        Command::Schema => cmd::schema(),
+    };
+    ExitCode::from(code)
+}
+
+fn to_format(f: FormatArg) -> avspec::Format {
+    match f {
+        FormatArg::Text => avspec::Format::Text,
+        FormatArg::Json => avspec::Format::Json,
+        FormatArg::Github => avspec::Format::Github,
+    }
+}

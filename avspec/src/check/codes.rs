@@ -1,0 +1,257 @@
+//! The registry of diagnostic codes: each with what it checks and why (`avctl validate --explain`).
+
+/// One diagnostic code and its explanation.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub summary: &'static str,
+    pub why: &'static str,
+}
+
+const fn c(code: &'static str, summary: &'static str, why: &'static str) -> CodeInfo {
+    CodeInfo { code, summary, why }
+}
+
+/// Every code any check can emit. Tests assert each has a fixture and an explanation.
+pub const CODES: &[CodeInfo] = &[
+    c(
+        "spec/io",
+        "A spec file or directory cannot be read.",
+        "Nothing can be checked or generated without the spec.",
+    ),
+    c(
+        "spec/yaml-syntax",
+        "The file is not valid YAML.",
+        "The parser stops at the first syntax error in a file; fix it to see the rest.",
+    ),
+    c(
+        "spec/unknown-field",
+        "A key the spec format does not define.",
+        "Unknown keys are usually typos; silently ignoring them would drop configuration.",
+    ),
+    c(
+        "spec/duplicate-key",
+        "A key appears twice in one mapping.",
+        "YAML parsers disagree on which value wins; the spec rejects the ambiguity.",
+    ),
+    c(
+        "spec/missing-field",
+        "A required key is absent.",
+        "Every item needs its identifying and descriptive fields to generate correct output.",
+    ),
+    c(
+        "spec/invalid-value",
+        "A value outside the allowed set or range.",
+        "Enumerations (types, units, severities) and ranges are closed so output is well-formed.",
+    ),
+    c(
+        "spec/invalid-type",
+        "A value of the wrong YAML type (a list where a string is expected, ...).",
+        "The generators need typed values.",
+    ),
+    c(
+        "spec/invalid-duration",
+        "A duration not in Prometheus syntax.",
+        "Durations are copied into Prometheus and Grafana files, which accept only `1h30m`-style values.",
+    ),
+    c(
+        "spec/missing-section",
+        "No file defines a required section (project, prometheus, stack).",
+        "The generators need them to write a complete stack.",
+    ),
+    c(
+        "spec/duplicate-section",
+        "A singleton section is defined in two files.",
+        "One of them would silently win.",
+    ),
+    c(
+        "spec/duplicate-id",
+        "Two items of one kind share an identifier.",
+        "Names key metrics, alerts, panels and files; duplicates collide in the output.",
+    ),
+    c(
+        "spec/empty-help",
+        "A metric without help text.",
+        "HELP is shown by Prometheus and in the generated reference; an empty one helps nobody.",
+    ),
+    c(
+        "spec/histogram-without-buckets",
+        "A histogram with no bucket bounds.",
+        "Quantiles and latency SLOs are computed from the buckets; choose them deliberately.",
+    ),
+    c(
+        "spec/buckets-on-non-histogram",
+        "Buckets on a metric that is not a histogram.",
+        "They would be ignored; the type is probably wrong.",
+    ),
+    c(
+        "spec/bucket-not-finite",
+        "A bucket bound that is infinite or NaN.",
+        "`+Inf` is implicit; other bounds must be finite numbers.",
+    ),
+    c(
+        "spec/buckets-not-increasing",
+        "Bucket bounds not strictly increasing.",
+        "Client libraries reject such histograms and cumulative counts would be wrong.",
+    ),
+    c(
+        "spec/empty-domain",
+        "A label value domain that admits no values.",
+        "A label with no possible value cannot be used.",
+    ),
+    c(
+        "spec/duplicate-domain-value",
+        "A value listed twice in a label domain.",
+        "It inflates cardinality estimates and hides typos.",
+    ),
+    c(
+        "spec/invalid-size",
+        "A retention size not in Prometheus syntax.",
+        "Prometheus fails to start on an invalid `--storage.tsdb.retention.size`.",
+    ),
+    c(
+        "spec/timeout-exceeds-interval",
+        "A scrape timeout longer than the scrape interval.",
+        "Prometheus refuses such a configuration.",
+    ),
+    c(
+        "spec/invalid-target",
+        "A scrape target that is not `host:port`, or a bad metrics path.",
+        "Prometheus would reject the job or scrape nothing.",
+    ),
+    c(
+        "spec/objective-out-of-range",
+        "An SLO objective outside (0, 100).",
+        "Objectives are percentages of good events; 100 leaves no error budget.",
+    ),
+    c(
+        "spec/thresholds-not-increasing",
+        "Panel threshold steps not strictly increasing.",
+        "Grafana evaluates steps in order; an out-of-order step is never reached.",
+    ),
+    c(
+        "spec/min-not-below-max",
+        "A panel whose max is not above its min.",
+        "The axis or gauge would be empty.",
+    ),
+    c(
+        "spec/panel-without-query",
+        "A panel with no query.",
+        "It would always show no data.",
+    ),
+    c(
+        "spec/multiple-defaults",
+        "More than one default datasource.",
+        "Grafana accepts only one.",
+    ),
+    c(
+        "spec/multiple-roles",
+        "Two compose services with the same wired role.",
+        "The generator mounts config into exactly one Prometheus, Grafana and app service.",
+    ),
+    c(
+        "spec/unknown-code",
+        "An `allow` entry naming a code that does not exist.",
+        "The suppression would silence nothing; it is probably misspelled.",
+    ),
+    c(
+        "spec/allow-without-reason",
+        "An `allow` entry without a real reason.",
+        "Suppressions are reviewed; the reason is the review.",
+    ),
+    c(
+        "naming/invalid-metric-name",
+        "A metric name Prometheus does not accept, or an application metric with `:`.",
+        "Invalid names break exposition; colons are reserved for recording rules.",
+    ),
+    c(
+        "naming/invalid-label-name",
+        "A label name Prometheus does not accept or one starting with `__`.",
+        "Invalid names break exposition; `__` names are internal.",
+    ),
+    c(
+        "naming/reserved-label",
+        "A label Prometheus adds itself (`le`, `quantile`, `__*`).",
+        "Declaring it clashes with the series Prometheus builds.",
+    ),
+    c(
+        "naming/counter-suffix",
+        "A counter whose name does not end in `_total`.",
+        "Prometheus naming conventions and OpenMetrics require it; queries rely on it.",
+    ),
+    c(
+        "naming/total-suffix",
+        "A non-counter whose name ends in `_total`.",
+        "Readers and linters assume `_total` means a counter and `rate()` it.",
+    ),
+    c(
+        "naming/non-base-unit",
+        "A name or unit in a non-base unit (milliseconds, megabytes, ...).",
+        "Prometheus records base units (seconds, bytes) so queries and dashboards agree.",
+    ),
+    c(
+        "naming/unit-suffix",
+        "A metric whose name lacks its unit's suffix.",
+        "The unit belongs in the name (`_seconds`, `_bytes`) so a query shows what it measures.",
+    ),
+    c(
+        "naming/recording-rule-name",
+        "A recording rule not named `level:metric:operations`.",
+        "The convention tells derived series from raw ones at a glance.",
+    ),
+    c(
+        "naming/alert-name",
+        "An alert name that is not CamelCase.",
+        "Alert names are CamelCase by convention; routing rules match them.",
+    ),
+    c(
+        "ref/unknown-label",
+        "A metric uses a label not declared under `labels:`.",
+        "Every label needs a declared domain for cardinality and value checks.",
+    ),
+    c(
+        "ref/unknown-datasource",
+        "A panel or alert names a datasource that is not declared.",
+        "Grafana would show an error instead of data.",
+    ),
+    c(
+        "ref/no-datasource",
+        "The spec declares no datasource.",
+        "Dashboards and alerts need one to query.",
+    ),
+    c(
+        "ref/unknown-slo",
+        "A reference to an SLO that is not declared.",
+        "Threshold consistency cannot be checked against a missing SLO.",
+    ),
+    c(
+        "ref/unknown-source",
+        "A scrape job names an unknown metric source.",
+        "Queries are checked against the metrics of the source each job scrapes.",
+    ),
+    c(
+        "ref/unknown-service",
+        "A reference to a compose service that is not declared.",
+        "docker-compose would refuse the file.",
+    ),
+    c(
+        "ref/unknown-metric",
+        "A reference to a metric that is not declared.",
+        "The query or SLO would return nothing.",
+    ),
+    c(
+        "ref/not-a-histogram",
+        "A latency SLO over a metric that is not a histogram.",
+        "Latency SLOs count observations under a bucket bound.",
+    ),
+    c(
+        "ref/unknown-variable-option",
+        "A variable default that is not one of its options.",
+        "Grafana would start the dashboard on a value no option selects.",
+    ),
+];
+
+/// The explanation of `code`, if it exists.
+pub fn explain(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code == code)
+}

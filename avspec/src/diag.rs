@@ -1,0 +1,208 @@
+//! Findings as data: every check returns `Diagnostic`s; this file renders them (text, JSON,
+//! GitHub annotations) in one place.
+
+use crate::source::SourceMap;
+use crate::span::Loc;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// One finding: a stable kebab-case `code`, where it is, what was found and what to do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub loc: Loc,
+    pub message: String,
+    pub help: Option<String>,
+    /// Set when the spec silences this finding; holds the written reason.
+    pub suppressed: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, loc: Loc, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, loc, message)
+    }
+
+    pub fn warning(code: &'static str, loc: Loc, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, loc, message)
+    }
+
+    pub fn new(
+        severity: Severity,
+        code: &'static str,
+        loc: Loc,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            severity,
+            code,
+            loc,
+            message: message.into(),
+            help: None,
+            suppressed: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds "did you mean" help when a close candidate exists.
+    pub fn with_suggestion<'a>(
+        mut self,
+        found: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        if let Some(s) = crate::suggest::closest(found, candidates) {
+            self.help = Some(format!("did you mean `{s}`?"));
+        }
+        self
+    }
+}
+
+/// Sorts findings by file, position and code so output is stable whatever order checks ran in.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (a.loc.file, a.loc.line, a.loc.column, a.code, &a.message).cmp(&(
+            b.loc.file,
+            b.loc.line,
+            b.loc.column,
+            b.code,
+            &b.message,
+        ))
+    });
+}
+
+/// Output formats for findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+}
+
+pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format) -> String {
+    let mut out = String::new();
+    for d in diags {
+        match format {
+            Format::Text => render_text(&mut out, d, sources),
+            Format::Json => {
+                out.push_str(&render_json(d, sources));
+                out.push('\n');
+            }
+            Format::Github => render_github(&mut out, d, sources),
+        }
+    }
+    out
+}
+
+fn render_text(out: &mut String, d: &Diagnostic, sources: &SourceMap) {
+    let sev = if d.suppressed.is_some() {
+        "suppressed"
+    } else {
+        d.severity.as_str()
+    };
+    let _ = writeln!(out, "{sev}[{}]: {}", d.code, d.message);
+    if !d.loc.is_unknown() {
+        let gutter = d.loc.line.to_string().len();
+        let pad = " ".repeat(gutter);
+        let path = sources.path(d.loc.file);
+        let _ = writeln!(out, "{pad}--> {path}:{}:{}", d.loc.line, d.loc.column);
+        if let Some(line) = sources.line_text(d.loc) {
+            let width = line
+                .chars()
+                .count()
+                .saturating_sub(d.loc.column as usize - 1)
+                .max(1);
+            let carets = "^".repeat((d.loc.len as usize).clamp(1, width));
+            let indent = " ".repeat(d.loc.column as usize - 1);
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{} | {line}", d.loc.line);
+            let _ = writeln!(out, "{pad} | {indent}{carets}");
+        }
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "  = help: {help}");
+    }
+    if let Some(reason) = &d.suppressed {
+        let _ = writeln!(out, "  = suppressed: {reason}");
+    }
+    out.push('\n');
+}
+
+/// One JSON object per finding (JSON Lines), stable key order.
+pub fn render_json(d: &Diagnostic, sources: &SourceMap) -> String {
+    let value = serde_json::json!({
+        "severity": d.severity,
+        "code": d.code,
+        "file": if d.loc.is_unknown() { None } else { Some(sources.path(d.loc.file)) },
+        "line": d.loc.line,
+        "column": d.loc.column,
+        "message": d.message,
+        "help": d.help,
+        "suppressed": d.suppressed,
+    });
+    value.to_string()
+}
+
+fn render_github(out: &mut String, d: &Diagnostic, sources: &SourceMap) {
+    let level = match (d.suppressed.is_some(), d.severity) {
+        (true, _) | (false, Severity::Info) => "notice",
+        (false, Severity::Warning) => "warning",
+        (false, Severity::Error) => "error",
+    };
+    // Workflow commands need %, CR and LF escaped in the message; properties also need : and ,.
+    let esc = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let prop = |s: &str| esc(s).replace(':', "%3A").replace(',', "%2C");
+    let mut msg = d.message.clone();
+    if let Some(help) = &d.help {
+        msg.push_str("\nhelp: ");
+        msg.push_str(help);
+    }
+    if d.loc.is_unknown() {
+        let _ = writeln!(out, "::{level} title={}::{}", prop(d.code), esc(&msg));
+    } else {
+        let _ = writeln!(
+            out,
+            "::{level} file={},line={},col={},title={}::{}",
+            prop(sources.path(d.loc.file)),
+            d.loc.line,
+            d.loc.column,
+            prop(d.code),
+            esc(&msg)
+        );
+    }
+}
+
+/// Counts of unsuppressed findings per severity.
+pub fn counts(diags: &[Diagnostic]) -> (usize, usize, usize) {
+    let live = || diags.iter().filter(|d| d.suppressed.is_none());
+    (
+        live().filter(|d| d.severity == Severity::Error).count(),
+        live().filter(|d| d.severity == Severity::Warning).count(),
+        live().filter(|d| d.severity == Severity::Info).count(),
+    )
+}
