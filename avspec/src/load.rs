@@ -153,15 +153,20 @@ fn strip_prefix(msg: &str) -> String {
         Some(rest) => rest.split_once(": ").map_or(m, |(_, r)| r),
         None => m,
     };
-    m.lines().next().unwrap_or(m).to_owned()
+    let m = m.lines().next().unwrap_or(m);
+    // Some messages repeat the position at the end ("... at line 4, column 27").
+    let m = match m.rfind(" at line ") {
+        Some(i) if m[i..].contains(", column ") => &m[..i],
+        _ => m,
+    };
+    m.to_owned()
 }
 
 fn classify(loc: Loc, msg: &str) -> Diagnostic {
     if let Some((found, expected)) = parse_unknown(msg, "unknown field `") {
         let list = expected.join(", ");
         return Diagnostic::error("spec/unknown-field", loc, format!("unknown key `{found}`"))
-            .with_help(format!("expected one of: {list}"))
-            .with_suggestion(&found, expected.iter().map(String::as_str));
+            .with_help(suggest_or_list(&found, &expected, &list));
     }
     if let Some((found, expected)) = parse_unknown(msg, "unknown variant `") {
         let list = expected.join(", ");
@@ -170,8 +175,11 @@ fn classify(loc: Loc, msg: &str) -> Diagnostic {
             loc,
             format!("unknown value `{found}`"),
         )
-        .with_help(format!("expected one of: {list}"))
-        .with_suggestion(&found, expected.iter().map(String::as_str));
+        .with_help(suggest_or_list(&found, &expected, &list));
+    }
+    if msg.starts_with("expected end of mapping after enum variant") {
+        return Diagnostic::error("spec/invalid-value", loc, "only one choice may be given here")
+            .with_help("this key takes exactly one of its options (for a domain: `values`, `max`, `scrape_jobs` or `unbounded`)");
     }
     if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest).trim();
@@ -203,6 +211,13 @@ fn classify(loc: Loc, msg: &str) -> Diagnostic {
     }
     Diagnostic::error("spec/yaml-syntax", loc, msg.to_owned())
         .with_help("the file is not valid YAML at this point")
+}
+
+fn suggest_or_list(found: &str, expected: &[String], list: &str) -> String {
+    match crate::suggest::closest(found, expected.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`? expected one of: {list}"),
+        None => format!("expected one of: {list}"),
+    }
 }
 
 /// Splits serde's "unknown field `x`, expected one of `a`, `b`" into (x, [a, b]).

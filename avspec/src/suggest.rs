@@ -1,19 +1,30 @@
 //! "Did you mean" suggestions by edit distance.
 
-/// Levenshtein distance over characters.
+/// Edit distance counting insertions, deletions, substitutions and adjacent transpositions
+/// (optimal string alignment), so `flase` is one edit from `false`.
 pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// The candidate closest to `found`, if it is close enough to be a plausible typo
@@ -39,7 +50,8 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(distance("flase", "false"), 2);
+        assert_eq!(distance("flase", "false"), 1);
+        assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(closest("flase", ["true", "false"]), Some("false"));
         assert_eq!(closest("kindd", ["name", "kind", "help"]), Some("kind"));
         assert_eq!(closest("zzz", ["name", "kind"]), None);
