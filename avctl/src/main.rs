@@ -2,6 +2,7 @@
 
 mod cmd;
 mod emit;
+mod grafana_check;
 mod output;
 mod promql;
 mod usage;
@@ -20,6 +21,10 @@ struct Cli {
     /// Directory holding the spec's YAML files.
     #[arg(long, global = true, default_value = "specs", env = "AVCTL_SPEC")]
     spec: PathBuf,
+    /// Directory of Grafana's dashboard JSON Schemas; when given, generated dashboards and
+    /// panel units are checked against them.
+    #[arg(long, global = true, env = "AVCTL_GRAFANA_SCHEMAS")]
+    grafana_schemas: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,7 +58,7 @@ enum Command {
         #[arg(long)]
         check: bool,
         /// Print nothing on success.
-        #[arg(long)]
+        #[arg(long, short)]
         quiet: bool,
         /// Directory of handlebars templates overriding the built-in docs templates.
         #[arg(long)]
@@ -65,27 +70,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let ctx = cmd::Ctx { spec: cli.spec, grafana_schemas: cli.grafana_schemas };
     let code = match cli.command {
-        Command::Validate {
-            format,
-            deny_warnings,
-            explain,
-        } => match explain {
+        Command::Validate { format, deny_warnings, explain } => match explain {
             Some(code) => cmd::explain(&code),
-            None => cmd::validate(&cli.spec, to_format(format), deny_warnings),
+            None => cmd::validate(&ctx, to_format(format), deny_warnings),
         },
-        Command::Generate {
-            out,
-            check,
-            quiet,
-            templates,
-        } => cmd::generate(
-            &cli.spec,
-            &out,
-            check,
-            quiet,
-            &emit::GenOptions { templates },
-        ),
+        Command::Generate { out, check, quiet, templates } => {
+            cmd::generate(&ctx, &out, check, quiet, &emit::GenOptions { templates })
+        }
         Command::Schema => cmd::schema(),
     };
     ExitCode::from(code)

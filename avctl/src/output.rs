@@ -96,43 +96,27 @@ pub fn check(root: &Path, files: &[OutFile]) -> Vec<Drift> {
     let mut out = Vec::new();
     for f in files {
         match std::fs::read_to_string(root.join(&f.path)) {
-            Err(_) => out.push(Drift {
-                path: f.path.clone(),
-                kind: DriftKind::Missing,
-            }),
+            Err(_) => out.push(Drift { path: f.path.clone(), kind: DriftKind::Missing }),
             Ok(old) if old != f.contents => {
                 out.push(Drift {
                     path: f.path.clone(),
-                    kind: DriftKind::Changed {
-                        diff: short_diff(&old, &f.contents),
-                    },
+                    kind: DriftKind::Changed { diff: short_diff(&old, &f.contents) },
                 });
             }
             Ok(_) => {}
         }
     }
-    out.extend(stale(root, files).into_iter().map(|path| Drift {
-        path,
-        kind: DriftKind::Stale,
-    }));
+    out.extend(stale(root, files).into_iter().map(|path| Drift { path, kind: DriftKind::Stale }));
     out
 }
 
 /// A unified diff limited to 40 lines so CI logs stay readable.
 fn short_diff(old: &str, new: &str) -> String {
     let diff = similar::TextDiff::from_lines(old, new);
-    let text = diff
-        .unified_diff()
-        .context_radius(2)
-        .header("on disk", "generated")
-        .to_string();
+    let text = diff.unified_diff().context_radius(2).header("on disk", "generated").to_string();
     let lines: Vec<&str> = text.lines().collect();
     if lines.len() > 40 {
-        format!(
-            "{}\n... ({} more diff lines)\n",
-            lines[..40].join("\n"),
-            lines.len() - 40
-        )
+        format!("{}\n... ({} more diff lines)\n", lines[..40].join("\n"), lines.len() - 40)
     } else {
         text
     }

@@ -36,12 +36,7 @@ impl Usage {
         }
         let none = BTreeMap::new();
         for a in &index.spec.alerts {
-            u.add(
-                index,
-                &promql::metric_names(&a.expr, &none),
-                1,
-                a.name.value.clone(),
-            );
+            u.add(index, &promql::metric_names(&a.expr, &none), 1, a.name.value.clone());
         }
         for s in &index.spec.slos {
             let names = match &s.sli.value {
@@ -55,21 +50,14 @@ impl Usage {
             u.add(index, &names, 2, s.name.value.clone());
         }
         for r in &index.spec.recording_rules {
-            u.add(
-                index,
-                &promql::metric_names(&r.expr, &none),
-                3,
-                r.record.value.clone(),
-            );
+            u.add(index, &promql::metric_names(&r.expr, &none), 3, r.record.value.clone());
         }
         u
     }
 
     fn add(&mut self, index: &Index<'_>, names: &[String], slot: usize, user: String) {
         for n in names {
-            let family = index
-                .series(n)
-                .map_or_else(|| n.clone(), |(m, _)| m.metric.name.value.clone());
+            let family = index.series(n).map_or_else(|| n.clone(), |(m, _)| m.metric.name.value.clone());
             self.by_metric.entry(family).or_default()[slot].insert(user.clone());
         }
     }
@@ -79,18 +67,7 @@ impl Usage {
             return Users::default();
         };
         let v = |set: &BTreeSet<String>| set.iter().cloned().collect();
-        Users {
-            panels: v(p),
-            alerts: v(a),
-            slos: v(s),
-            recording_rules: v(r),
-        }
-    }
-
-    pub fn is_used(&self, name: &str) -> bool {
-        self.by_metric
-            .get(name)
-            .is_some_and(|slots| slots.iter().any(|s| !s.is_empty()))
+        Users { panels: v(p), alerts: v(a), slos: v(s), recording_rules: v(r) }
     }
 }
 

@@ -45,20 +45,8 @@ impl Diagnostic {
         Self::new(Severity::Warning, code, loc, message)
     }
 
-    pub fn new(
-        severity: Severity,
-        code: &'static str,
-        loc: Loc,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity,
-            code,
-            loc,
-            message: message.into(),
-            help: None,
-            suppressed: None,
-        }
+    pub fn new(severity: Severity, code: &'static str, loc: Loc, message: impl Into<String>) -> Self {
+        Self { severity, code, loc, message: message.into(), help: None, suppressed: None }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -67,11 +55,7 @@ impl Diagnostic {
     }
 
     /// Adds "did you mean" help when a close candidate exists.
-    pub fn with_suggestion<'a>(
-        mut self,
-        found: &str,
-        candidates: impl IntoIterator<Item = &'a str>,
-    ) -> Self {
+    pub fn with_suggestion<'a>(mut self, found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
         if let Some(s) = crate::suggest::closest(found, candidates) {
             self.help = Some(format!("did you mean `{s}`?"));
         }
@@ -116,11 +100,7 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format) -> Stri
 }
 
 fn render_text(out: &mut String, d: &Diagnostic, sources: &SourceMap) {
-    let sev = if d.suppressed.is_some() {
-        "suppressed"
-    } else {
-        d.severity.as_str()
-    };
+    let sev = if d.suppressed.is_some() { "suppressed" } else { d.severity.as_str() };
     let _ = writeln!(out, "{sev}[{}]: {}", d.code, d.message);
     if !d.loc.is_unknown() {
         let gutter = d.loc.line.to_string().len();
@@ -128,11 +108,7 @@ fn render_text(out: &mut String, d: &Diagnostic, sources: &SourceMap) {
         let path = sources.path(d.loc.file);
         let _ = writeln!(out, "{pad}--> {path}:{}:{}", d.loc.line, d.loc.column);
         if let Some(line) = sources.line_text(d.loc) {
-            let width = line
-                .chars()
-                .count()
-                .saturating_sub(d.loc.column as usize - 1)
-                .max(1);
+            let width = line.chars().count().saturating_sub(d.loc.column as usize - 1).max(1);
             let carets = "^".repeat((d.loc.len as usize).clamp(1, width));
             let indent = " ".repeat(d.loc.column as usize - 1);
             let _ = writeln!(out, "{pad} |");
@@ -171,11 +147,7 @@ fn render_github(out: &mut String, d: &Diagnostic, sources: &SourceMap) {
         (false, Severity::Error) => "error",
     };
     // Workflow commands need %, CR and LF escaped in the message; properties also need : and ,.
-    let esc = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
+    let esc = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
     let prop = |s: &str| esc(s).replace(':', "%3A").replace(',', "%2C");
     let mut msg = d.message.clone();
     if let Some(help) = &d.help {

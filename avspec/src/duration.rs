@@ -45,9 +45,7 @@ impl PromDuration {
             if digits == 0 {
                 return Err(format!("invalid duration `{s}`, expected {expected}"));
             }
-            let n: u64 = rest[..digits]
-                .parse()
-                .map_err(|_| format!("duration `{s}` is too large"))?;
+            let n: u64 = rest[..digits].parse().map_err(|_| format!("duration `{s}` is too large"))?;
             rest = &rest[digits..];
             // `ms` must be tried before `m`.
             let (rank, unit, mult) = UNITS

@@ -36,21 +36,14 @@ impl<'a> Index<'a> {
         let mut metrics = BTreeMap::new();
         for source in &spec.sources {
             for metric in &source.metrics {
-                metrics
-                    .entry(metric.name.as_str())
-                    .or_insert(MetricRef { metric, source });
+                metrics.entry(metric.name.as_str()).or_insert(MetricRef { metric, source });
             }
         }
         Self {
             spec,
             metrics,
             labels: spec.labels.iter().map(|l| (l.name.as_str(), l)).collect(),
-            jobs: spec
-                .prometheus
-                .jobs
-                .iter()
-                .map(|j| (j.name.as_str(), j))
-                .collect(),
+            jobs: spec.prometheus.jobs.iter().map(|j| (j.name.as_str(), j)).collect(),
             slos: spec.slos.iter().map(|s| (s.name.as_str(), s)).collect(),
         }
     }
@@ -60,17 +53,12 @@ impl<'a> Index<'a> {
         if let Some(m) = self.metrics.get(name) {
             return Some((*m, SeriesPart::Whole));
         }
-        for (suffix, part) in [
-            ("_bucket", SeriesPart::Bucket),
-            ("_sum", SeriesPart::Sum),
-            ("_count", SeriesPart::Count),
-        ] {
+        for (suffix, part) in
+            [("_bucket", SeriesPart::Bucket), ("_sum", SeriesPart::Sum), ("_count", SeriesPart::Count)]
+        {
             if let Some(base) = name.strip_suffix(suffix)
                 && let Some(m) = self.metrics.get(base)
-                && matches!(
-                    m.metric.kind.value,
-                    MetricType::Histogram | MetricType::Summary
-                )
+                && matches!(m.metric.kind.value, MetricType::Histogram | MetricType::Summary)
                 && (part != SeriesPart::Bucket || m.metric.kind.value == MetricType::Histogram)
             {
                 return Some((*m, part));
@@ -111,19 +99,15 @@ impl<'a> Index<'a> {
 
     pub fn default_datasource(&self) -> Option<&'a str> {
         let ds = &self.spec.datasources;
-        ds.iter()
-            .find(|d| d.default)
-            .or(ds.first())
-            .map(|d| d.uid.as_str())
+        ds.iter().find(|d| d.default).or(ds.first()).map(|d| d.uid.as_str())
     }
 
     /// Every panel with its dashboard, in order.
     pub fn panels(&self) -> impl Iterator<Item = (&'a Dashboard, &'a Panel)> {
-        self.spec.dashboards.iter().flat_map(|d| {
-            d.rows
-                .iter()
-                .flat_map(move |r| r.panels.iter().map(move |p| (d, p)))
-        })
+        self.spec
+            .dashboards
+            .iter()
+            .flat_map(|d| d.rows.iter().flat_map(move |r| r.panels.iter().map(move |p| (d, p))))
     }
 
     /// Number of enabled scrape jobs (the size of a `scrape_jobs` domain).

@@ -67,11 +67,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let id = loaded.sources.add(shown, text);
-                let text = loaded
-                    .sources
-                    .get(id)
-                    .map(|f| f.text.clone())
-                    .unwrap_or_default();
+                let text = loaded.sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
                 match parse_file(id, &text) {
                     Ok(f) => parsed.push((id, f)),
                     Err(d) => loaded.diagnostics.push(d),
@@ -113,10 +109,7 @@ pub fn load_texts(files: &[(String, String)]) -> Loaded {
 
 fn display_path(dir: &Path, path: &Path) -> String {
     let base = dir.parent().unwrap_or(dir);
-    path.strip_prefix(base)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
 }
 
 /// Parses one file. Duplicate keys and unknown fields are errors; the error is located.
@@ -126,16 +119,11 @@ pub fn parse_file(id: FileId, text: &str) -> Result<SpecFile, Diagnostic> {
         with_snippet: false,
     };
     // An empty file (or one holding only comments) is an empty spec file, not an error.
-    if text
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
+    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Ok(SpecFile::default());
     }
-    with_current_file(id, || {
-        serde_saphyr::from_str_with_options::<SpecFile>(text, options)
-    })
-    .map_err(|e| yaml_error(id, &e))
+    with_current_file(id, || serde_saphyr::from_str_with_options::<SpecFile>(text, options))
+        .map_err(|e| yaml_error(id, &e))
 }
 
 fn yaml_error(id: FileId, e: &serde_saphyr::Error) -> Diagnostic {
@@ -170,12 +158,8 @@ fn classify(loc: Loc, msg: &str) -> Diagnostic {
     }
     if let Some((found, expected)) = parse_unknown(msg, "unknown variant `") {
         let list = expected.join(", ");
-        return Diagnostic::error(
-            "spec/invalid-value",
-            loc,
-            format!("unknown value `{found}`"),
-        )
-        .with_help(suggest_or_list(&found, &expected, &list));
+        return Diagnostic::error("spec/invalid-value", loc, format!("unknown value `{found}`"))
+            .with_help(suggest_or_list(&found, &expected, &list));
     }
     if msg.starts_with("expected end of mapping after enum variant") {
         return Diagnostic::error("spec/invalid-value", loc, "only one choice may be given here")
@@ -184,18 +168,12 @@ fn classify(loc: Loc, msg: &str) -> Diagnostic {
     if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest).trim();
         return Diagnostic::error("spec/duplicate-key", loc, format!("duplicate key `{key}`"))
-            .with_help(
-                "each key may appear once in a mapping; remove or merge the repeated entry",
-            );
+            .with_help("each key may appear once in a mapping; remove or merge the repeated entry");
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
-        return Diagnostic::error(
-            "spec/missing-field",
-            loc,
-            format!("missing required key `{field}`"),
-        )
-        .with_help(format!("add `{field}:` to this mapping"));
+        return Diagnostic::error("spec/missing-field", loc, format!("missing required key `{field}`"))
+            .with_help(format!("add `{field}:` to this mapping"));
     }
     if msg.contains("duration") {
         return Diagnostic::error("spec/invalid-duration", loc, msg.to_owned());
@@ -230,11 +208,8 @@ fn parse_unknown(msg: &str, prefix: &str) -> Option<(String, Vec<String>)> {
         .trim_start_matches("expected one of")
         .trim_start_matches("expected")
         .trim_start_matches("there are no fields");
-    let expected = list
-        .split(',')
-        .map(|s| s.trim().trim_matches('`').to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let expected =
+        list.split(',').map(|s| s.trim().trim_matches('`').to_owned()).filter(|s| !s.is_empty()).collect();
     Some((found.to_owned(), expected))
 }
 
@@ -250,12 +225,7 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
             spec.project = p;
         }
         if let Some(p) = f.prometheus {
-            singleton(
-                "prometheus",
-                &mut prom_seen,
-                p.scrape_interval.loc,
-                &mut diags,
-            );
+            singleton("prometheus", &mut prom_seen, p.scrape_interval.loc, &mut diags);
             spec.prometheus = p;
         }
         if let Some(s) = f.stack {
@@ -271,11 +241,7 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
         spec.dashboards.extend(f.dashboards);
         let _ = id;
     }
-    let missing = [
-        ("project", project_seen),
-        ("prometheus", prom_seen),
-        ("stack", stack_seen),
-    ];
+    let missing = [("project", project_seen), ("prometheus", prom_seen), ("stack", stack_seen)];
     for (name, seen) in missing {
         if seen.is_none() {
             diags.push(
@@ -288,11 +254,7 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
             );
         }
     }
-    if diags.is_empty() {
-        (Some(spec), diags)
-    } else {
-        (None, diags)
-    }
+    if diags.is_empty() { (Some(spec), diags) } else { (None, diags) }
 }
 
 fn singleton(name: &str, seen: &mut Option<Loc>, loc: Loc, diags: &mut Vec<Diagnostic>) {
@@ -303,10 +265,7 @@ fn singleton(name: &str, seen: &mut Option<Loc>, loc: Loc, diags: &mut Vec<Diagn
                 loc,
                 format!("`{name}:` is defined in more than one file"),
             )
-            .with_help(format!(
-                "first defined at line {} of another file; keep one",
-                first.line
-            )),
+            .with_help(format!("first defined at line {} of another file; keep one", first.line)),
         );
     } else {
         *seen = Some(loc);

@@ -30,10 +30,7 @@ impl SourceMap {
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (FileId::try_from(i).unwrap_or(FileId::MAX), f))
+        self.files.iter().enumerate().map(|(i, f)| (FileId::try_from(i).unwrap_or(FileId::MAX), f))
     }
 
     /// The text of the 1-based line `loc.line`, when the location points into a file.

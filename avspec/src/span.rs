@@ -34,12 +34,7 @@ pub struct Loc {
 
 impl Loc {
     pub const fn new(file: FileId, line: u32, column: u32, len: u32) -> Self {
-        Self {
-            file,
-            line,
-            column,
-            len,
-        }
+        Self { file, line, column, len }
     }
 
     /// True for locations synthesized by code rather than read from a file.
@@ -62,10 +57,7 @@ impl<T> Sp<T> {
 
     /// A value made by code (overlays, defaults): it points nowhere.
     pub fn synthetic(value: T) -> Self {
-        Self {
-            value,
-            loc: Loc::default(),
-        }
+        Self { value, loc: Loc::default() }
     }
 }
 
@@ -101,10 +93,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
         let len = at.span().len().max(1);
         let file = CURRENT_FILE.with(Cell::get);
         let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
-        Ok(Self {
-            value: s.value,
-            loc: Loc::new(file, clamp(at.line()), clamp(at.column()), clamp(len)),
-        })
+        Ok(Self { value: s.value, loc: Loc::new(file, clamp(at.line()), clamp(at.column()), clamp(len)) })
     }
 }
 

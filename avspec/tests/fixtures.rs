@@ -15,11 +15,10 @@ fn base_files(fixture: &str) -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base");
     let mut out = Vec::new();
     for name in ["project", "prometheus", "stack", "rest"] {
-        let replaced = SINGLETONS.contains(&name)
-            && fixture.lines().any(|l| l.starts_with(&format!("{name}:")));
+        let replaced =
+            SINGLETONS.contains(&name) && fixture.lines().any(|l| l.starts_with(&format!("{name}:")));
         if keep_all || !replaced {
-            let text =
-                std::fs::read_to_string(dir.join(format!("{name}.yaml"))).expect("base file");
+            let text = std::fs::read_to_string(dir.join(format!("{name}.yaml"))).expect("base file");
             out.push((format!("base/{name}.yaml"), text));
         }
     }
@@ -33,11 +32,7 @@ fn expectations(text: &str) -> Vec<(String, u32, u32)> {
         .map(|e| {
             let (code, pos) = e.trim().split_once(' ').expect("`CODE LINE:COL`");
             let (line, col) = pos.split_once(':').expect("LINE:COL");
-            (
-                code.to_owned(),
-                line.parse().expect("line"),
-                col.parse().expect("col"),
-            )
+            (code.to_owned(), line.parse().expect("line"), col.parse().expect("col"))
         })
         .collect()
 }
@@ -45,10 +40,7 @@ fn expectations(text: &str) -> Vec<(String, u32, u32)> {
 /// Loads a fixture and returns its findings, rendered, and as (code, line, col) in the fixture.
 pub fn run(path: &Path) -> (String, Vec<(String, u32, u32)>) {
     let text = std::fs::read_to_string(path).expect("fixture");
-    let name = format!(
-        "fixtures/{}",
-        path.file_name().expect("name").to_string_lossy()
-    );
+    let name = format!("fixtures/{}", path.file_name().expect("name").to_string_lossy());
     let mut files = base_files(&text);
     files.push((name.clone(), text));
     let loaded = load_texts(&files);
@@ -61,16 +53,9 @@ pub fn run(path: &Path) -> (String, Vec<(String, u32, u32)>) {
         .iter()
         .map(|d| {
             let in_fixture = loaded.sources.path(d.loc.file) == name;
-            let code = if d.suppressed.is_some() {
-                format!("{}(suppressed)", d.code)
-            } else {
-                d.code.to_owned()
-            };
-            if in_fixture {
-                (code, d.loc.line, d.loc.column)
-            } else {
-                (code, 0, 0)
-            }
+            let code =
+                if d.suppressed.is_some() { format!("{}(suppressed)", d.code) } else { d.code.to_owned() };
+            if in_fixture { (code, d.loc.line, d.loc.column) } else { (code, 0, 0) }
         })
         .collect();
     (diag::render(&diags, &loaded.sources, Format::Text), got)
@@ -81,11 +66,7 @@ fn every_fixture_reports_exactly_its_expected_findings() {
     insta::glob!("fixtures/spec/*.yaml", |path| {
         let text = std::fs::read_to_string(path).expect("fixture");
         let expected = expectations(&text);
-        assert!(
-            !expected.is_empty(),
-            "{} has no `# expect:` line",
-            path.display()
-        );
+        assert!(!expected.is_empty(), "{} has no `# expect:` line", path.display());
         let (rendered, got) = run(path);
         assert_eq!(got, expected, "{}:\n{rendered}", path.display());
         insta::assert_snapshot!(rendered);
@@ -98,11 +79,7 @@ fn the_autovoice_spec_is_clean() {
     let loaded = avspec::load_dir(&dir);
     let spec = loaded.spec.as_ref().expect("spec loads");
     let diags = check::check(spec);
-    assert!(
-        diags.is_empty(),
-        "{}",
-        diag::render(&diags, &loaded.sources, Format::Text)
-    );
+    assert!(diags.is_empty(), "{}", diag::render(&diags, &loaded.sources, Format::Text));
 }
 
 #[test]
@@ -119,23 +96,13 @@ fn every_spec_code_has_a_fixture_and_an_explanation() {
     let mut covered = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(dir).expect("fixtures") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("fixture");
-        covered.extend(
-            expectations(&text)
-                .into_iter()
-                .map(|(c, _, _)| c.replace("(suppressed)", "")),
-        );
+        covered.extend(expectations(&text).into_iter().map(|(c, _, _)| c.replace("(suppressed)", "")));
     }
     // spec/io needs a filesystem failure; it is covered by `a_missing_directory_is_an_io_error`.
     let exempt = ["spec/io"];
     for info in avspec::check::CODES {
-        assert!(
-            !info.summary.is_empty() && !info.why.is_empty(),
-            "{} has no explanation",
-            info.code
-        );
-        if info.code.starts_with("spec/")
-            || info.code.starts_with("naming/")
-            || info.code.starts_with("ref/")
+        assert!(!info.summary.is_empty() && !info.why.is_empty(), "{} has no explanation", info.code);
+        if info.code.starts_with("spec/") || info.code.starts_with("naming/") || info.code.starts_with("ref/")
         {
             assert!(
                 covered.contains(info.code) || exempt.contains(&info.code),
@@ -151,10 +118,7 @@ fn every_spec_code_has_a_fixture_and_an_explanation() {
 #[ignore = "helper for writing fixtures"]
 fn show_fixture_findings() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("e").path())
-        .collect();
+    let mut paths: Vec<_> = std::fs::read_dir(dir).expect("dir").map(|e| e.expect("e").path()).collect();
     paths.sort();
     for p in paths {
         let (rendered, got) = run(&p);

@@ -1,28 +1,53 @@
 //! The subcommands. Exit codes: 0 success, 1 findings or drift, 2 could not run.
 
 use crate::emit::{self, GenOptions};
+use crate::grafana_check::{self, GrafanaSchemas};
 use crate::output::{self, DriftKind};
 use avspec::index::Index;
 use avspec::{Diagnostic, Format, Severity};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const OK: u8 = 0;
 pub const FINDINGS: u8 = 1;
 pub const CANNOT_RUN: u8 = 2;
 
-/// Loads the spec and runs every check; returns the findings and, if it loaded, the spec.
-pub fn load_and_check(spec_dir: &Path) -> (avspec::Loaded, Vec<Diagnostic>) {
-    let loaded = avspec::load_dir(spec_dir);
+/// Options every subcommand shares.
+#[derive(Debug)]
+pub struct Ctx {
+    pub spec: PathBuf,
+    pub grafana_schemas: Option<PathBuf>,
+}
+
+/// Loads the spec and runs every check; with Grafana schemas, also checks the dashboards the
+/// spec generates. Returns the loaded spec and all findings.
+pub fn load_and_check(ctx: &Ctx) -> (avspec::Loaded, Vec<Diagnostic>) {
+    let loaded = avspec::load_dir(&ctx.spec);
     let mut diags = loaded.diagnostics.clone();
     if let Some(spec) = &loaded.spec {
         diags.extend(avspec::check::check(spec));
+        if let Some(dir) = &ctx.grafana_schemas {
+            diags.extend(grafana_findings(&Index::new(spec), dir));
+        }
     }
     avspec::diag::sort(&mut diags);
     (loaded, diags)
 }
 
-pub fn validate(spec_dir: &Path, format: Format, deny_warnings: bool) -> u8 {
-    let (loaded, diags) = load_and_check(spec_dir);
+fn grafana_findings(index: &Index<'_>, dir: &Path) -> Vec<Diagnostic> {
+    let schemas = match GrafanaSchemas::load(dir) {
+        Ok(s) => s,
+        Err(e) => return vec![Diagnostic::error("spec/io", avspec::Loc::default(), e)],
+    };
+    let mut out = grafana_check::check_units(index, &schemas);
+    for d in &index.spec.dashboards {
+        let json = serde_json::to_value(emit::grafana::dashboard(index, d)).unwrap_or_default();
+        out.extend(schemas.check(&format!("{}.json", d.uid.value), &json));
+    }
+    out
+}
+
+pub fn validate(ctx: &Ctx, format: Format, deny_warnings: bool) -> u8 {
+    let (loaded, diags) = load_and_check(ctx);
     print!("{}", avspec::diag::render(&diags, &loaded.sources, format));
     let (errors, warnings, infos) = avspec::diag::counts(&diags);
     let suppressed = diags.iter().filter(|d| d.suppressed.is_some()).count();
@@ -35,11 +60,7 @@ pub fn validate(spec_dir: &Path, format: Format, deny_warnings: bool) -> u8 {
     if loaded.spec.is_none() && diags.iter().any(|d| d.code == "spec/io") {
         return CANNOT_RUN;
     }
-    if errors > 0 || (deny_warnings && warnings > 0) {
-        FINDINGS
-    } else {
-        OK
-    }
+    if errors > 0 || (deny_warnings && warnings > 0) { FINDINGS } else { OK }
 }
 
 /// One line describing what the spec holds.
@@ -48,12 +69,7 @@ pub fn summary(index: &Index<'_>) -> String {
     let app = index.app_metrics().count();
     let all = index.metrics.len();
     let panels = index.panels().count();
-    let jobs = spec
-        .prometheus
-        .jobs
-        .iter()
-        .filter(|j| j.enabled.value)
-        .count();
+    let jobs = spec.prometheus.jobs.iter().filter(|j| j.enabled.value).count();
     format!(
         "spec `{}`: {app} application metrics, {} external, {} labels, {} scrape jobs ({jobs} enabled), \
          {} alerts, {} recording rules, {} SLOs, {} dashboards with {panels} panels, {} services",
@@ -86,17 +102,14 @@ pub fn explain(code: &str) -> u8 {
     }
 }
 
-pub fn generate(spec_dir: &Path, out: &Path, check: bool, quiet: bool, opts: &GenOptions) -> u8 {
-    let (loaded, diags) = load_and_check(spec_dir);
-    let Some(spec) = loaded.spec.as_ref().filter(|_| {
-        !diags
-            .iter()
-            .any(|d| d.severity == Severity::Error && d.suppressed.is_none())
-    }) else {
-        eprint!(
-            "{}",
-            avspec::diag::render(&diags, &loaded.sources, Format::Text)
-        );
+pub fn generate(ctx: &Ctx, out: &Path, check: bool, quiet: bool, opts: &GenOptions) -> u8 {
+    let (loaded, diags) = load_and_check(ctx);
+    let Some(spec) = loaded
+        .spec
+        .as_ref()
+        .filter(|_| !diags.iter().any(|d| d.severity == Severity::Error && d.suppressed.is_none()))
+    else {
+        eprint!("{}", avspec::diag::render(&diags, &loaded.sources, Format::Text));
         eprintln!("error: the spec has errors; nothing was generated");
         return CANNOT_RUN;
     };
@@ -115,10 +128,9 @@ pub fn generate(spec_dir: &Path, out: &Path, check: bool, quiet: bool, opts: &Ge
                 DriftKind::Missing => {
                     eprintln!("missing: {} (not generated yet)", d.path.display())
                 }
-                DriftKind::Stale => eprintln!(
-                    "stale:   {} (the spec no longer produces it)",
-                    d.path.display()
-                ),
+                DriftKind::Stale => {
+                    eprintln!("stale:   {} (the spec no longer produces it)", d.path.display())
+                }
                 DriftKind::Changed { diff } => eprintln!("differs: {}\n{diff}", d.path.display()),
             }
         }
@@ -128,11 +140,7 @@ pub fn generate(spec_dir: &Path, out: &Path, check: bool, quiet: bool, opts: &Ge
             }
             return OK;
         }
-        eprintln!(
-            "{} of {} files differ from the spec; run `avctl generate`",
-            drift.len(),
-            files.len()
-        );
+        eprintln!("{} of {} files differ from the spec; run `avctl generate`", drift.len(), files.len());
         return FINDINGS;
     }
     match output::write(out, &files) {

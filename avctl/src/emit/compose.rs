@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 #[derive(Serialize)]
 struct Compose {
-    name: String,
     services: BTreeMap<String, ComposeService>,
     networks: BTreeMap<String, Network>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -107,15 +106,10 @@ pub fn compose(index: &Index<'_>) -> Result<String, String> {
         }
         services.insert(s.name.value.clone(), svc);
     }
+    // No top-level `name:`: docker-compose 1.29 rejects it; the project is named by directory.
     let doc = Compose {
-        name: index.spec.project.name.value.clone(),
         services,
-        networks: BTreeMap::from([(
-            stack.network.value.clone(),
-            Network {
-                driver: "bridge".to_owned(),
-            },
-        )]),
+        networks: BTreeMap::from([(stack.network.value.clone(), Network { driver: "bridge".to_owned() })]),
         volumes,
     };
     to_yaml(&doc)
@@ -128,20 +122,10 @@ fn service(index: &Index<'_>, s: &Service) -> ComposeService {
     let mut volumes: Vec<String> = s
         .volumes
         .iter()
-        .map(|v| {
-            format!(
-                "{}:{}{}",
-                v.source.value,
-                v.target.value,
-                if v.read_only { ":ro" } else { "" }
-            )
-        })
+        .map(|v| format!("{}:{}{}", v.source.value, v.target.value, if v.read_only { ":ro" } else { "" }))
         .collect();
-    let mut environment: BTreeMap<String, String> = s
-        .environment
-        .iter()
-        .map(|kv| (kv.name.value.clone(), kv.value.value.clone()))
-        .collect();
+    let mut environment: BTreeMap<String, String> =
+        s.environment.iter().map(|kv| (kv.name.value.clone(), kv.value.value.clone())).collect();
     match s.role.value {
         Role::Prometheus => {
             command.extend([
@@ -156,15 +140,13 @@ fn service(index: &Index<'_>, s: &Service) -> ComposeService {
         Role::Grafana => {
             environment.insert(
                 "GF_SECURITY_ADMIN_PASSWORD".to_owned(),
-                format!("${{{GRAFANA_PASSWORD_VAR}:?set {GRAFANA_PASSWORD_VAR} to the Grafana admin password}}"),
+                format!(
+                    "${{{GRAFANA_PASSWORD_VAR}:?set {GRAFANA_PASSWORD_VAR} to the Grafana admin password}}"
+                ),
             );
             environment.insert("GF_USERS_ALLOW_SIGN_UP".to_owned(), "false".to_owned());
-            volumes.push(format!(
-                "./{GENERATED}/grafana/provisioning:/etc/grafana/provisioning:ro"
-            ));
-            volumes.push(format!(
-                "./{GENERATED}/grafana/dashboards:/var/lib/grafana/dashboards:ro"
-            ));
+            volumes.push(format!("./{GENERATED}/grafana/provisioning:/etc/grafana/provisioning:ro"));
+            volumes.push(format!("./{GENERATED}/grafana/dashboards:/var/lib/grafana/dashboards:ro"));
             volumes.push("grafana-data:/var/lib/grafana".to_owned());
         }
         Role::App | Role::Generic => {}
@@ -188,10 +170,7 @@ fn service(index: &Index<'_>, s: &Service) -> ComposeService {
             .iter()
             .map(|port| {
                 let bind = port.bind.as_ref().unwrap_or(&stack.bind_address);
-                format!(
-                    "{}:{}:{}",
-                    bind.value, port.host.value, port.container.value
-                )
+                format!("{}:{}:{}", bind.value, port.host.value, port.container.value)
             })
             .collect(),
         environment,
@@ -201,17 +180,8 @@ fn service(index: &Index<'_>, s: &Service) -> ComposeService {
             .depends_on
             .iter()
             .map(|d| {
-                let condition = if d.healthy {
-                    "service_healthy"
-                } else {
-                    "service_started"
-                };
-                (
-                    d.service.value.clone(),
-                    DependsOn {
-                        condition: condition.to_owned(),
-                    },
-                )
+                let condition = if d.healthy { "service_healthy" } else { "service_started" };
+                (d.service.value.clone(), DependsOn { condition: condition.to_owned() })
             })
             .collect(),
         networks: vec![stack.network.value.clone()],

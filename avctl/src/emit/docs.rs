@@ -10,14 +10,8 @@ use std::path::PathBuf;
 
 /// Built-in templates; `--templates DIR` may override either by file name.
 pub const TEMPLATES: [(&str, &str); 2] = [
-    (
-        "metrics-reference.md",
-        include_str!("../../../templates/metrics-reference.md.hbs"),
-    ),
-    (
-        "runbook.md",
-        include_str!("../../../templates/runbook.md.hbs"),
-    ),
+    ("metrics-reference.md", include_str!("../../../templates/metrics-reference.md.hbs")),
+    ("runbook.md", include_str!("../../../templates/runbook.md.hbs")),
 ];
 
 #[derive(Serialize)]
@@ -81,11 +75,7 @@ struct AlertCtx {
 
 fn domain_text(d: &Domain, jobs: &[&str]) -> String {
     match d {
-        Domain::Values(v) => v
-            .iter()
-            .map(|x| format!("`{}`", x.value))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Domain::Values(v) => v.iter().map(|x| format!("`{}`", x.value)).collect::<Vec<_>>().join(", "),
         Domain::Max(n) => format!("up to {n} values"),
         Domain::ScrapeJobs => format!("scrape job names ({})", jobs.join(", ")),
         Domain::Unbounded => "unbounded".to_owned(),
@@ -107,8 +97,7 @@ pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>,
             }
             _ => builtin.to_owned(),
         };
-        hb.register_template_string(name, text)
-            .map_err(|e| format!("template `{name}.hbs`: {e}"))?;
+        hb.register_template_string(name, text).map_err(|e| format!("template `{name}.hbs`: {e}"))?;
     }
     let usage = Usage::of(index);
     let jobs: Vec<&str> = index.jobs.keys().copied().collect();
@@ -142,20 +131,14 @@ pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>,
                                         domain: def.map_or_else(String::new, |d| {
                                             domain_text(&d.domain.value, &jobs)
                                         }),
-                                        help: def
-                                            .map_or_else(String::new, |d| d.help.value.clone()),
+                                        help: def.map_or_else(String::new, |d| d.help.value.clone()),
                                     }
                                 })
                                 .collect(),
                             buckets: m
                                 .buckets
                                 .as_ref()
-                                .map(|b| {
-                                    b.iter()
-                                        .map(|v| v.value.to_string())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                })
+                                .map(|b| b.iter().map(|v| v.value.to_string()).collect::<Vec<_>>().join(", "))
                                 .unwrap_or_default(),
                             updated_by: m.updated_by.clone().unwrap_or_default(),
                             note: m.note.clone().unwrap_or_default(),
@@ -179,31 +162,12 @@ pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>,
                 AlertCtx {
                     name: a.name.value.clone(),
                     anchor: a.anchor(),
-                    severity: a
-                        .severity
-                        .as_ref()
-                        .map_or("none", |s| s.value.as_str())
-                        .to_owned(),
-                    summary: a
-                        .summary
-                        .as_ref()
-                        .map(|s| s.value.clone())
-                        .unwrap_or_default(),
-                    description: a
-                        .description
-                        .as_ref()
-                        .map(|s| s.value.clone())
-                        .unwrap_or_default(),
+                    severity: a.severity.as_ref().map_or("none", |s| s.value.as_str()).to_owned(),
+                    summary: a.summary.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                    description: a.description.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
                     expr: a.expr.value.clone(),
-                    for_: a
-                        .for_
-                        .as_ref()
-                        .map_or_else(|| "0s".to_owned(), |f| f.to_string()),
-                    slo: a
-                        .guards_slo
-                        .as_ref()
-                        .map(|s| slo_text(index, s.as_str()))
-                        .unwrap_or_default(),
+                    for_: a.for_.as_ref().map_or_else(|| "0s".to_owned(), |f| f.to_string()),
+                    slo: a.guards_slo.as_ref().map(|s| slo_text(index, s.as_str())).unwrap_or_default(),
                     meaning: rb.meaning,
                     checks: rb.checks,
                     queries: rb.queries.into_iter().map(|q| q.value).collect(),
@@ -222,9 +186,7 @@ pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>,
         },
         OutFile {
             path: g.join("runbook.md"),
-            contents: hb
-                .render("runbook.md", &runctx)
-                .map_err(|e| format!("runbook.md.hbs: {e}"))?,
+            contents: hb.render("runbook.md", &runctx).map_err(|e| format!("runbook.md.hbs: {e}"))?,
         },
     ])
 }
@@ -237,8 +199,5 @@ fn slo_text(index: &Index<'_>, name: &str) -> String {
         Sli::Ratio { .. } => "good events".to_owned(),
         Sli::Latency { threshold, .. } => format!("requests within {}s", threshold.value),
     };
-    format!(
-        "{name} ({}% of {what} over {})",
-        slo.objective.value, slo.window.value
-    )
+    format!("{name} ({}% of {what} over {})", slo.objective.value, slo.window.value)
 }

@@ -5,7 +5,6 @@ use super::{GENERATED, OutFile, to_json, to_yaml};
 use avspec::index::Index;
 use avspec::{Dashboard, Panel, PanelType, ThresholdStyle};
 use serde::Serialize;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// Where the compose stack mounts the dashboards inside the Grafana container.
@@ -80,9 +79,7 @@ pub fn files(index: &Index<'_>) -> Result<Vec<OutFile>, String> {
                 url: d.url.value.clone(),
                 is_default: d.uid.as_str() == default,
                 editable: false,
-                json_data: DatasourceJsonData {
-                    time_interval: spec.prometheus.scrape_interval.to_string(),
-                },
+                json_data: DatasourceJsonData { time_interval: spec.prometheus.scrape_interval.to_string() },
             })
             .collect(),
     };
@@ -94,21 +91,13 @@ pub fn files(index: &Index<'_>) -> Result<Vec<OutFile>, String> {
             kind: "file".to_owned(),
             disable_deletion: true,
             allow_ui_updates: false,
-            options: ProviderOptions {
-                path: DASHBOARDS_MOUNT.to_owned(),
-            },
+            options: ProviderOptions { path: DASHBOARDS_MOUNT.to_owned() },
         }],
     };
     let mut out = vec![
+        OutFile { path: g.join("provisioning/datasources/prometheus.yml"), contents: to_yaml(&ds)? },
         OutFile {
-            path: g.join("provisioning/datasources/prometheus.yml"),
-            contents: to_yaml(&ds)?,
-        },
-        OutFile {
-            path: g.join(format!(
-                "provisioning/dashboards/{}.yml",
-                spec.project.name.value
-            )),
+            path: g.join(format!("provisioning/dashboards/{}.yml", spec.project.name.value)),
             contents: to_yaml(&dashboards)?,
         },
     ];
@@ -135,11 +124,7 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
         label: "Datasource".to_owned(),
         description: None,
         query: "prometheus".to_owned(),
-        current: VariableOptionJson {
-            selected: true,
-            text: default_name,
-            value: default_ds.to_owned(),
-        },
+        current: VariableOptionJson { selected: true, text: default_name, value: default_ds.to_owned() },
         options: vec![],
         hide: 0,
         skip_url_sync: false,
@@ -148,12 +133,7 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
     }];
     for v in &d.variables {
         let selected = v.default.as_ref().map_or_else(
-            || {
-                v.options
-                    .first()
-                    .map(|o| o.value.value.clone())
-                    .unwrap_or_default()
-            },
+            || v.options.first().map(|o| o.value.value.clone()).unwrap_or_default(),
             |s| s.value.clone(),
         );
         let options: Vec<VariableOptionJson> = v
@@ -165,15 +145,11 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
                 value: o.value.value.clone(),
             })
             .collect();
-        let current = options
-            .iter()
-            .find(|o| o.selected)
-            .cloned()
-            .unwrap_or(VariableOptionJson {
-                selected: true,
-                text: selected.clone(),
-                value: selected.clone(),
-            });
+        let current = options.iter().find(|o| o.selected).cloned().unwrap_or(VariableOptionJson {
+            selected: true,
+            text: selected.clone(),
+            value: selected.clone(),
+        });
         variables.push(VariableJson {
             kind: "custom".to_owned(),
             name: v.name.value.clone(),
@@ -203,12 +179,7 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
             title: row.title.value.clone(),
             id: next_id,
             collapsed: false,
-            grid_pos: GridPos {
-                h: 1,
-                w: 24,
-                x: 0,
-                y,
-            },
+            grid_pos: GridPos { h: 1, w: 24, x: 0, y },
             panels: vec![],
         }));
         next_id += 1;
@@ -221,12 +192,7 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
                 y += row_h;
                 row_h = 0;
             }
-            panels.push(PanelJson::Panel(Box::new(panel(
-                index,
-                p,
-                next_id,
-                GridPos { h, w, x, y },
-            ))));
+            panels.push(PanelJson::Panel(Box::new(panel(index, p, next_id, GridPos { h, w, x, y }))));
             next_id += 1;
             x += w;
             row_h = row_h.max(h);
@@ -237,10 +203,7 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
         annotations: Annotations {
             list: vec![AnnotationQuery {
                 built_in: 1,
-                datasource: DatasourceRef {
-                    kind: "grafana".to_owned(),
-                    uid: "-- Grafana --".to_owned(),
-                },
+                datasource: DatasourceRef { kind: "grafana".to_owned(), uid: "-- Grafana --".to_owned() },
                 enable: true,
                 hide: true,
                 icon_color: "rgba(0, 211, 255, 1)".to_owned(),
@@ -258,10 +221,7 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
         schema_version: SCHEMA_VERSION,
         tags: d.tags.clone(),
         templating: Templating { list: variables },
-        time: TimeRange {
-            from: format!("now-{}", d.time_range.value),
-            to: "now".to_owned(),
-        },
+        time: TimeRange { from: format!("now-{}", d.time_range.value), to: "now".to_owned() },
         timepicker: serde_json::Map::new(),
         timezone: "browser".to_owned(),
         title: d.title.value.clone(),
@@ -276,18 +236,10 @@ fn panel(index: &Index<'_>, p: &Panel, id: u32, grid_pos: GridPos) -> VizJson {
         Some(ds) if Some(ds.as_str()) != index.default_datasource() => ds.value.clone(),
         _ => "${datasource}".to_owned(),
     };
-    let datasource = DatasourceRef {
-        kind: "prometheus".to_owned(),
-        uid,
-    };
-    let mut steps = vec![Step {
-        color: p.base_color.clone(),
-        value: None,
-    }];
-    steps.extend(p.thresholds.iter().map(|t| Step {
-        color: t.color.clone(),
-        value: Some(t.value.value),
-    }));
+    let datasource = DatasourceRef { kind: "prometheus".to_owned(), uid };
+    let mut steps = vec![Step { color: p.base_color.clone(), value: None }];
+    steps.extend(p.thresholds.iter().map(|t| Step { color: t.color.clone(), value: Some(t.value.value) }));
+    let s = |v: &str| v.to_owned();
     let (custom, options) = match p.kind.value {
         PanelType::Timeseries => {
             let style = match (p.threshold_style, p.thresholds.is_empty()) {
@@ -297,38 +249,49 @@ fn panel(index: &Index<'_>, p: &Panel, id: u32, grid_pos: GridPos) -> VizJson {
                 (Some(ThresholdStyle::LineAndArea), false) => "line+area",
             };
             (
-                json!({
-                    "drawStyle": "line",
-                    "lineWidth": 1,
-                    "fillOpacity": p.fill_opacity.as_ref().map_or(0, |f| f.value),
-                    "showPoints": "never",
-                    "spanNulls": false,
-                    "thresholdsStyle": {"mode": style}
+                CustomFieldConfig::Timeseries(TimeseriesCustom {
+                    draw_style: s("line"),
+                    fill_opacity: p.fill_opacity.as_ref().map_or(0, |f| f.value),
+                    line_width: 1,
+                    show_points: s("never"),
+                    span_nulls: false,
+                    thresholds_style: ThresholdsStyle { mode: s(style) },
                 }),
-                json!({
-                    "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": true},
-                    "tooltip": {"mode": "multi", "sort": "desc"}
+                PanelOptions::Timeseries(TimeseriesOptions {
+                    legend: Legend {
+                        calcs: vec![],
+                        display_mode: s("list"),
+                        placement: s("bottom"),
+                        show_legend: true,
+                    },
+                    tooltip: Tooltip { mode: s("multi"), sort: s("desc") },
                 }),
             )
         }
         PanelType::Stat => (
-            json!({}),
-            json!({
-                "colorMode": "value",
-                "graphMode": "area",
-                "justifyMode": "auto",
-                "orientation": "auto",
-                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
-                "textMode": "auto"
+            CustomFieldConfig::None {},
+            PanelOptions::Stat(StatOptions {
+                color_mode: s("value"),
+                graph_mode: s("area"),
+                justify_mode: s("auto"),
+                orientation: s("auto"),
+                percent_change_color_mode: s("standard"),
+                reduce_options: ReduceOptions::last(),
+                show_percent_change: false,
+                text_mode: s("auto"),
+                wide_layout: true,
             }),
         ),
         PanelType::Gauge => (
-            json!({}),
-            json!({
-                "orientation": "auto",
-                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
-                "showThresholdLabels": false,
-                "showThresholdMarkers": true
+            CustomFieldConfig::None {},
+            PanelOptions::Gauge(GaugeOptions {
+                min_viz_height: 75,
+                min_viz_width: 75,
+                orientation: s("auto"),
+                reduce_options: ReduceOptions::last(),
+                show_threshold_labels: false,
+                show_threshold_markers: true,
+                sizing: s("auto"),
             }),
         ),
     };
@@ -371,14 +334,8 @@ fn panel(index: &Index<'_>, p: &Panel, id: u32, grid_pos: GridPos) -> VizJson {
                 decimals: p.decimals,
                 max: p.max.as_ref().map(|m| m.value),
                 min: p.min.as_ref().map(|m| m.value),
-                thresholds: Thresholds {
-                    mode: "absolute".to_owned(),
-                    steps,
-                },
-                unit: p
-                    .unit
-                    .as_ref()
-                    .map_or_else(|| "short".to_owned(), |u| u.value.clone()),
+                thresholds: Thresholds { mode: "absolute".to_owned(), steps },
+                unit: p.unit.as_ref().map_or_else(|| "short".to_owned(), |u| u.value.clone()),
             },
             overrides: vec![],
         },
@@ -392,10 +349,6 @@ fn ref_id(i: usize) -> String {
     if i < 26 {
         char::from(letters[i]).to_string()
     } else {
-        format!(
-            "{}{}",
-            char::from(letters[(i / 26 - 1) % 26]),
-            char::from(letters[i % 26])
-        )
+        format!("{}{}", char::from(letters[(i / 26 - 1) % 26]), char::from(letters[i % 26]))
     }
 }

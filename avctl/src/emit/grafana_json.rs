@@ -130,7 +130,7 @@ pub struct VizJson {
     pub grid_pos: GridPos,
     pub targets: Vec<TargetJson>,
     pub field_config: FieldConfigSource,
-    pub options: serde_json::Value,
+    pub options: PanelOptions,
 }
 
 #[derive(Serialize)]
@@ -154,7 +154,7 @@ pub struct FieldConfigSource {
 #[derive(Serialize)]
 pub struct FieldDefaults {
     pub color: FieldColor,
-    pub custom: serde_json::Value,
+    pub custom: CustomFieldConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,4 +181,98 @@ pub struct Step {
     pub color: String,
     /// `null` for the base step.
     pub value: Option<f64>,
+}
+
+/// A panel's `options`, by panel type.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum PanelOptions {
+    Timeseries(TimeseriesOptions),
+    Stat(StatOptions),
+    Gauge(GaugeOptions),
+}
+
+#[derive(Serialize)]
+pub struct TimeseriesOptions {
+    pub legend: Legend,
+    pub tooltip: Tooltip,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Legend {
+    pub calcs: Vec<String>,
+    pub display_mode: String,
+    pub placement: String,
+    pub show_legend: bool,
+}
+
+#[derive(Serialize)]
+pub struct Tooltip {
+    pub mode: String,
+    pub sort: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReduceOptions {
+    pub calcs: Vec<String>,
+    pub fields: String,
+    pub values: bool,
+}
+
+impl ReduceOptions {
+    pub fn last() -> Self {
+        Self { calcs: vec!["lastNotNull".to_owned()], fields: String::new(), values: false }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatOptions {
+    pub color_mode: String,
+    pub graph_mode: String,
+    pub justify_mode: String,
+    pub orientation: String,
+    pub percent_change_color_mode: String,
+    pub reduce_options: ReduceOptions,
+    pub show_percent_change: bool,
+    pub text_mode: String,
+    pub wide_layout: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GaugeOptions {
+    pub min_viz_height: u32,
+    pub min_viz_width: u32,
+    pub orientation: String,
+    pub reduce_options: ReduceOptions,
+    pub show_threshold_labels: bool,
+    pub show_threshold_markers: bool,
+    pub sizing: String,
+}
+
+/// `fieldConfig.defaults.custom`: only time series have one.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum CustomFieldConfig {
+    Timeseries(TimeseriesCustom),
+    None {},
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeseriesCustom {
+    pub draw_style: String,
+    pub fill_opacity: u32,
+    pub line_width: u32,
+    pub show_points: String,
+    pub span_nulls: bool,
+    pub thresholds_style: ThresholdsStyle,
+}
+
+#[derive(Serialize)]
+pub struct ThresholdsStyle {
+    pub mode: String,
 }

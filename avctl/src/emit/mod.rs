@@ -28,15 +28,13 @@ pub fn yaml_header() -> String {
 
 /// Serializes a typed value to YAML with the generated-file header.
 pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    let body =
-        serde_saphyr::to_string(value).map_err(|e| format!("YAML serialization failed: {e}"))?;
+    let body = serde_saphyr::to_string(value).map_err(|e| format!("YAML serialization failed: {e}"))?;
     Ok(format!("{}{body}", yaml_header()))
 }
 
 /// Serializes a typed value to pretty JSON with a trailing newline.
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    let mut s = serde_json::to_string_pretty(value)
-        .map_err(|e| format!("JSON serialization failed: {e}"))?;
+    let mut s = serde_json::to_string_pretty(value).map_err(|e| format!("JSON serialization failed: {e}"))?;
     s.push('\n');
     Ok(s)
 }
@@ -51,25 +49,14 @@ pub struct GenOptions {
 /// Every output file for the spec, in a stable order.
 pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>, String> {
     let g = PathBuf::from(GENERATED);
-    let mut files = vec![OutFile {
-        path: g.join("spec.schema.json"),
-        contents: to_json(&avspec::json_schema())?,
-    }];
-    files.push(OutFile {
-        path: g.join("prometheus/prometheus.yml"),
-        contents: prometheus::config(index)?,
-    });
+    let mut files =
+        vec![OutFile { path: g.join("spec.schema.json"), contents: to_json(&avspec::json_schema())? }];
+    files.push(OutFile { path: g.join("prometheus/prometheus.yml"), contents: prometheus::config(index)? });
     for (name, contents) in rules::rule_files(index)? {
-        files.push(OutFile {
-            path: g.join("prometheus/rules").join(name),
-            contents,
-        });
+        files.push(OutFile { path: g.join("prometheus/rules").join(name), contents });
     }
     files.extend(grafana::files(index)?);
-    files.push(OutFile {
-        path: PathBuf::from("docker-compose.yml"),
-        contents: compose::compose(index)?,
-    });
+    files.push(OutFile { path: PathBuf::from("docker-compose.yml"), contents: compose::compose(index)? });
     files.extend(docs::docs(index, opts)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

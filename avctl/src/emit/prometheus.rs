@@ -52,10 +52,7 @@ pub fn config(index: &Index<'_>) -> Result<String, String> {
             scrape_timeout: p.scrape_timeout.to_string(),
             evaluation_interval: p.evaluation_interval.to_string(),
         },
-        rule_files: super::rules::rule_files(index)?
-            .into_iter()
-            .map(|(n, _)| format!("rules/{n}"))
-            .collect(),
+        rule_files: super::rules::rule_files(index)?.into_iter().map(|(n, _)| format!("rules/{n}")).collect(),
         alerting: (!p.alertmanagers.is_empty()).then(|| Alerting {
             alertmanagers: vec![AlertmanagerConfig {
                 static_configs: vec![StaticConfig {

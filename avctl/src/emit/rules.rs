@@ -37,36 +37,22 @@ enum Rule {
 
 /// The runbook link of an alert: the project's runbook URL plus the alert's anchor.
 pub fn runbook_url(index: &Index<'_>, alert: &avspec::Alert) -> String {
-    format!(
-        "{}#{}",
-        index.spec.project.runbook_url.value,
-        alert.anchor()
-    )
+    format!("{}#{}", index.spec.project.runbook_url.value, alert.anchor())
 }
 
 /// `(file name, contents)` per rule group, sorted by group name.
 pub fn rule_files(index: &Index<'_>) -> Result<Vec<(String, String)>, String> {
     let mut groups: BTreeMap<&str, Vec<Rule>> = BTreeMap::new();
     for r in &index.spec.recording_rules {
-        groups
-            .entry(r.group.as_str())
-            .or_default()
-            .push(Rule::Record {
-                record: r.record.value.clone(),
-                expr: r.expr.value.clone(),
-                labels: r
-                    .labels
-                    .iter()
-                    .map(|kv| (kv.name.value.clone(), kv.value.value.clone()))
-                    .collect(),
-            });
+        groups.entry(r.group.as_str()).or_default().push(Rule::Record {
+            record: r.record.value.clone(),
+            expr: r.expr.value.clone(),
+            labels: r.labels.iter().map(|kv| (kv.name.value.clone(), kv.value.value.clone())).collect(),
+        });
     }
     for a in &index.spec.alerts {
-        let mut labels: BTreeMap<String, String> = a
-            .labels
-            .iter()
-            .map(|kv| (kv.name.value.clone(), kv.value.value.clone()))
-            .collect();
+        let mut labels: BTreeMap<String, String> =
+            a.labels.iter().map(|kv| (kv.name.value.clone(), kv.value.value.clone())).collect();
         if let Some(s) = &a.severity {
             labels.insert("severity".to_owned(), s.value.as_str().to_owned());
         }
@@ -78,26 +64,18 @@ pub fn rule_files(index: &Index<'_>) -> Result<Vec<(String, String)>, String> {
             annotations.insert("description".to_owned(), d.value.clone());
         }
         annotations.insert("runbook_url".to_owned(), runbook_url(index, a));
-        groups
-            .entry(a.group.as_str())
-            .or_default()
-            .push(Rule::Alert {
-                alert: a.name.value.clone(),
-                expr: a.expr.value.clone(),
-                for_: a.for_.as_ref().map(|f| f.to_string()),
-                labels,
-                annotations,
-            });
+        groups.entry(a.group.as_str()).or_default().push(Rule::Alert {
+            alert: a.name.value.clone(),
+            expr: a.expr.value.clone(),
+            for_: a.for_.as_ref().map(|f| f.to_string()),
+            labels,
+            annotations,
+        });
     }
     groups
         .into_iter()
         .map(|(name, rules)| {
-            let file = RuleFile {
-                groups: vec![RuleGroup {
-                    name: name.to_owned(),
-                    rules,
-                }],
-            };
+            let file = RuleFile { groups: vec![RuleGroup { name: name.to_owned(), rules }] };
             Ok((format!("{name}.yml"), to_yaml(&file)?))
         })
         .collect()

@@ -39,10 +39,7 @@ pub fn substitute(expr: &str, vars: &BTreeMap<String, String>) -> String {
                 None => (None, 0),
             }
         } else if bytes[i] == b'$' {
-            let len = rest[1..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .count();
+            let len = rest[1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
             if len > 0 && !rest[1..].starts_with(|c: char| c.is_ascii_digit()) {
                 (Some(&rest[1..=len]), len + 1)
             } else {
@@ -129,11 +126,8 @@ pub fn metric_names(expr: &str, vars: &BTreeMap<String, String>) -> Vec<String> 
     let Ok(e) = parse(&substitute(expr, vars)) else {
         return Vec::new();
     };
-    let mut names: Vec<String> = selectors(&e)
-        .into_iter()
-        .filter_map(selector_name)
-        .map(str::to_owned)
-        .collect();
+    let mut names: Vec<String> =
+        selectors(&e).into_iter().filter_map(selector_name).map(str::to_owned).collect();
     names.sort();
     names.dedup();
     names

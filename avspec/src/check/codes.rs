@@ -134,16 +134,8 @@ pub const CODES: &[CodeInfo] = &[
         "A panel whose max is not above its min.",
         "The axis or gauge would be empty.",
     ),
-    c(
-        "spec/panel-without-query",
-        "A panel with no query.",
-        "It would always show no data.",
-    ),
-    c(
-        "spec/multiple-defaults",
-        "More than one default datasource.",
-        "Grafana accepts only one.",
-    ),
+    c("spec/panel-without-query", "A panel with no query.", "It would always show no data."),
+    c("spec/multiple-defaults", "More than one default datasource.", "Grafana accepts only one."),
     c(
         "spec/multiple-roles",
         "Two compose services with the same wired role.",
@@ -214,11 +206,7 @@ pub const CODES: &[CodeInfo] = &[
         "A panel or alert names a datasource that is not declared.",
         "Grafana would show an error instead of data.",
     ),
-    c(
-        "ref/no-datasource",
-        "The spec declares no datasource.",
-        "Dashboards and alerts need one to query.",
-    ),
+    c("ref/no-datasource", "The spec declares no datasource.", "Dashboards and alerts need one to query."),
     c(
         "ref/unknown-slo",
         "A reference to an SLO that is not declared.",
@@ -248,6 +236,21 @@ pub const CODES: &[CodeInfo] = &[
         "ref/unknown-variable-option",
         "A variable default that is not one of its options.",
         "Grafana would start the dashboard on a value no option selects.",
+    ),
+    c(
+        "grafana/schema",
+        "A generated dashboard violates Grafana's dashboard or panel JSON Schema.",
+        "Grafana would reject or silently drop the invalid parts.",
+    ),
+    c(
+        "grafana/unknown-panel-type",
+        "A panel type without a known schema.",
+        "Grafana accepts any string as a type, so typos only show up as broken panels.",
+    ),
+    c(
+        "grafana/unknown-unit",
+        "A panel unit that is not a Grafana unit id.",
+        "Grafana shows raw numbers for unknown units; the axis loses its meaning.",
     ),
 ];
 

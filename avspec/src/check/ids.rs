@@ -16,10 +16,7 @@ fn unique<'a>(kind: &str, items: impl IntoIterator<Item = &'a Sp<String>>, f: &m
                     item.loc,
                     format!("duplicate {kind} `{}`", item.value),
                 )
-                .with_help(format!(
-                    "first declared at line {}, column {}",
-                    first.line, first.column
-                )),
+                .with_help(format!("first declared at line {}, column {}", first.line, first.column)),
             );
         } else {
             seen.insert(item.as_str(), item.loc);
@@ -30,35 +27,19 @@ fn unique<'a>(kind: &str, items: impl IntoIterator<Item = &'a Sp<String>>, f: &m
 pub(super) fn check(spec: &Spec, f: &mut Findings) {
     unique("label", spec.labels.iter().map(|l| &l.name), f);
     unique("source", spec.sources.iter().map(|s| &s.name), f);
-    unique(
-        "metric",
-        spec.sources
-            .iter()
-            .flat_map(|s| s.metrics.iter().map(|m| &m.name)),
-        f,
-    );
-    unique(
-        "scrape job",
-        spec.prometheus.jobs.iter().map(|j| &j.name),
-        f,
-    );
+    unique("metric", spec.sources.iter().flat_map(|s| s.metrics.iter().map(|m| &m.name)), f);
+    unique("scrape job", spec.prometheus.jobs.iter().map(|j| &j.name), f);
     unique("alert", spec.alerts.iter().map(|a| &a.name), f);
     unique("SLO", spec.slos.iter().map(|s| &s.name), f);
     unique("datasource", spec.datasources.iter().map(|d| &d.uid), f);
     unique("dashboard", spec.dashboards.iter().map(|d| &d.uid), f);
     unique(
         "panel id",
-        spec.dashboards
-            .iter()
-            .flat_map(|d| d.rows.iter().flat_map(|r| r.panels.iter().map(|p| &p.id))),
+        spec.dashboards.iter().flat_map(|d| d.rows.iter().flat_map(|r| r.panels.iter().map(|p| &p.id))),
         f,
     );
     unique("service", spec.stack.services.iter().map(|s| &s.name), f);
-    unique(
-        "container name",
-        spec.stack.services.iter().map(|s| &s.container_name),
-        f,
-    );
+    unique("container name", spec.stack.services.iter().map(|s| &s.container_name), f);
     for d in &spec.dashboards {
         unique("variable", d.variables.iter().map(|v| &v.name), f);
     }
@@ -68,11 +49,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
     // A recording rule may be written per group only once with the same output labels.
     let mut seen: BTreeMap<(String, String), Loc> = BTreeMap::new();
     for r in &spec.recording_rules {
-        let labels: Vec<String> = r
-            .labels
-            .iter()
-            .map(|kv| format!("{}={}", kv.name, kv.value))
-            .collect();
+        let labels: Vec<String> = r.labels.iter().map(|kv| format!("{}={}", kv.name, kv.value)).collect();
         let key = (r.record.value.clone(), labels.join(","));
         if let Some(first) = seen.get(&key) {
             f.push(
@@ -81,10 +58,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
                     r.record.loc,
                     format!("duplicate recording rule `{}`", r.record.value),
                 )
-                .with_help(format!(
-                    "first declared at line {}, column {}",
-                    first.line, first.column
-                )),
+                .with_help(format!("first declared at line {}, column {}", first.line, first.column)),
             );
         } else {
             seen.insert(key, r.record.loc);

@@ -26,10 +26,7 @@ impl Findings {
 
     /// Adds a finding about an item that may carry suppressions.
     pub fn push_for(&mut self, mut d: Diagnostic, allow: &[Allow]) {
-        if let Some(a) = allow
-            .iter()
-            .find(|a| a.code.as_str() == d.code && !a.reason.trim().is_empty())
-        {
+        if let Some(a) = allow.iter().find(|a| a.code.as_str() == d.code && !a.reason.trim().is_empty()) {
             d.suppressed = Some(a.reason.value.clone());
         }
         self.list.push(d);

@@ -6,17 +6,13 @@ use crate::model::{Metric, MetricType, SourceKind, Spec, Unit};
 
 pub fn is_metric_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
 pub fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -78,11 +74,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         }
     }
     for a in &spec.alerts {
-        let camel = a
-            .name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_uppercase())
+        let camel = a.name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && a.name.chars().all(|c| c.is_ascii_alphanumeric());
         if !camel {
             f.push_for(
@@ -117,12 +109,8 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
     }
     if name.contains(':') {
         f.push_for(
-            Diagnostic::error(
-                "naming/invalid-metric-name",
-                loc,
-                format!("`{name}` contains `:`"),
-            )
-            .with_help("colons are reserved for recording rules; use `_`"),
+            Diagnostic::error("naming/invalid-metric-name", loc, format!("`{name}` contains `:`"))
+                .with_help("colons are reserved for recording rules; use `_`"),
             &m.allow,
         );
     }
@@ -159,9 +147,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
                     loc,
                     format!("`{name}` uses the non-base unit `{bad}`"),
                 )
-                .with_help(format!(
-                    "record base units: use `{good}` and scale the values"
-                )),
+                .with_help(format!("record base units: use `{good}` and scale the values")),
                 &m.allow,
             );
         }
@@ -184,15 +170,9 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
                 Diagnostic::error(
                     "naming/unit-suffix",
                     loc,
-                    format!(
-                        "`{name}` has unit {} but does not end in `{suffix}`",
-                        unit.value.as_str()
-                    ),
+                    format!("`{name}` has unit {} but does not end in `{suffix}`", unit.value.as_str()),
                 )
-                .with_help(format!(
-                    "name it `<what>{suffix}{}`",
-                    if total { "_total" } else { "" }
-                )),
+                .with_help(format!("name it `<what>{suffix}{}`", if total { "_total" } else { "" })),
                 &m.allow,
             );
         }

@@ -36,11 +36,7 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
                     Diagnostic::error(
                         "naming/reserved-label",
                         l.loc,
-                        format!(
-                            "label `{}` is reserved on a {}",
-                            l.value,
-                            m.kind.value.as_str()
-                        ),
+                        format!("label `{}` is reserved on a {}", l.value, m.kind.value.as_str()),
                     )
                     .with_help("Prometheus adds it; remove it from `labels:`"),
                     &m.allow,
@@ -52,12 +48,8 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
     let datasources: Vec<&str> = spec.datasources.iter().map(|d| d.uid.as_str()).collect();
     if spec.datasources.is_empty() {
         f.push(
-            Diagnostic::error(
-                "ref/no-datasource",
-                spec.project.name.loc,
-                "the spec declares no datasource",
-            )
-            .with_help("add a `datasources:` entry; panels and alerts query it"),
+            Diagnostic::error("ref/no-datasource", spec.project.name.loc, "the spec declares no datasource")
+                .with_help("add a `datasources:` entry; panels and alerts query it"),
         );
     }
     if spec.datasources.iter().filter(|d| d.default).count() > 1 {
@@ -73,20 +65,14 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         if let Some(ds) = &a.datasource
             && !datasources.contains(&ds.as_str())
         {
-            f.push_for(
-                unknown("ref/unknown-datasource", "datasource", ds, &datasources),
-                &a.allow,
-            );
+            f.push_for(unknown("ref/unknown-datasource", "datasource", ds, &datasources), &a.allow);
         }
     }
     for (_, p) in index.panels() {
         if let Some(ds) = &p.datasource
             && !datasources.contains(&ds.as_str())
         {
-            f.push_for(
-                unknown("ref/unknown-datasource", "datasource", ds, &datasources),
-                &p.allow,
-            );
+            f.push_for(unknown("ref/unknown-datasource", "datasource", ds, &datasources), &p.allow);
         }
     }
 
@@ -107,20 +93,10 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
     }
 
     let sources: Vec<&str> = spec.sources.iter().map(|s| s.name.as_str()).collect();
-    let services: Vec<&str> = spec
-        .stack
-        .services
-        .iter()
-        .map(|s| s.name.as_str())
-        .collect();
+    let services: Vec<&str> = spec.stack.services.iter().map(|s| s.name.as_str()).collect();
     for j in &spec.prometheus.jobs {
         if !sources.contains(&j.source.as_str()) {
-            f.push(unknown(
-                "ref/unknown-source",
-                "metric source",
-                &j.source,
-                &sources,
-            ));
+            f.push(unknown("ref/unknown-source", "metric source", &j.source, &sources));
         }
         if let Some(s) = &j.service
             && !services.contains(&s.as_str())
@@ -131,12 +107,7 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
     for s in &spec.stack.services {
         for d in &s.depends_on {
             if !services.contains(&d.service.as_str()) {
-                f.push(unknown(
-                    "ref/unknown-service",
-                    "service",
-                    &d.service,
-                    &services,
-                ));
+                f.push(unknown("ref/unknown-service", "service", &d.service, &services));
             } else if d.service.value == s.name.value {
                 f.push(Diagnostic::error(
                     "ref/unknown-service",
@@ -147,25 +118,15 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         }
     }
     for role in [Role::App, Role::Prometheus, Role::Grafana] {
-        let with_role: Vec<_> = spec
-            .stack
-            .services
-            .iter()
-            .filter(|s| s.role.value == role)
-            .collect();
+        let with_role: Vec<_> = spec.stack.services.iter().filter(|s| s.role.value == role).collect();
         for extra in with_role.iter().skip(1) {
             f.push(
                 Diagnostic::error(
                     "spec/multiple-roles",
                     extra.role.loc,
-                    format!(
-                        "service `{}` is a second {role:?} service",
-                        extra.name.value
-                    ),
+                    format!("service `{}` is a second {role:?} service", extra.name.value),
                 )
-                .with_help(
-                    "the generator wires one service per role; use `role: generic` for others",
-                ),
+                .with_help("the generator wires one service per role; use `role: generic` for others"),
             );
         }
     }
@@ -177,19 +138,15 @@ pub(super) fn check_allows(spec: &Spec, f: &mut Findings) {
         .labels
         .iter()
         .flat_map(|l| &l.allow)
-        .chain(
-            spec.sources
-                .iter()
-                .flat_map(|s| s.metrics.iter().flat_map(|m| &m.allow)),
-        )
+        .chain(spec.sources.iter().flat_map(|s| s.metrics.iter().flat_map(|m| &m.allow)))
         .chain(spec.alerts.iter().flat_map(|a| &a.allow))
         .chain(spec.recording_rules.iter().flat_map(|r| &r.allow))
         .chain(spec.slos.iter().flat_map(|s| &s.allow))
-        .chain(spec.dashboards.iter().flat_map(|d| {
-            d.rows
+        .chain(
+            spec.dashboards
                 .iter()
-                .flat_map(|r| r.panels.iter().flat_map(|p| &p.allow))
-        }));
+                .flat_map(|d| d.rows.iter().flat_map(|r| r.panels.iter().flat_map(|p| &p.allow))),
+        );
     let codes: Vec<&str> = super::CODES.iter().map(|c| c.code).collect();
     for a in all {
         allow(a, &codes, f);
@@ -198,12 +155,7 @@ pub(super) fn check_allows(spec: &Spec, f: &mut Findings) {
 
 fn allow(a: &Allow, codes: &[&str], f: &mut Findings) {
     if !codes.contains(&a.code.as_str()) {
-        f.push(unknown(
-            "spec/unknown-code",
-            "diagnostic code",
-            &a.code,
-            codes,
-        ));
+        f.push(unknown("spec/unknown-code", "diagnostic code", &a.code, codes));
     }
     if a.reason.trim().len() < 10 {
         f.push(

@@ -41,11 +41,7 @@ fn metrics(spec: &Spec, f: &mut Findings) {
                 Diagnostic::error(
                     "spec/buckets-on-non-histogram",
                     b.loc,
-                    format!(
-                        "{} `{}` declares buckets",
-                        m.kind.value.as_str(),
-                        m.name.value
-                    ),
+                    format!("{} `{}` declares buckets", m.kind.value.as_str(), m.name.value),
                 )
                 .with_help("only histograms have buckets; remove `buckets:` or change the type"),
                 &m.allow,
@@ -119,10 +115,7 @@ fn domains(spec: &Spec, f: &mut Findings) {
                         Diagnostic::error(
                             "spec/duplicate-domain-value",
                             v.loc,
-                            format!(
-                                "value `{}` is listed twice for label `{}`",
-                                v.value, l.name.value
-                            ),
+                            format!("value `{}` is listed twice for label `{}`", v.value, l.name.value),
                         ),
                         &l.allow,
                     );
@@ -166,10 +159,7 @@ fn prometheus(spec: &Spec, f: &mut Findings) {
                 Diagnostic::error(
                     "spec/timeout-exceeds-interval",
                     loc,
-                    format!(
-                        "job `{}` times out after {timeout} but scrapes every {interval}",
-                        j.name.value
-                    ),
+                    format!("job `{}` times out after {timeout} but scrapes every {interval}", j.name.value),
                 )
                 .with_help("Prometheus rejects a scrape_timeout greater than scrape_interval"),
             );
@@ -200,10 +190,7 @@ fn prometheus(spec: &Spec, f: &mut Findings) {
             f.push(Diagnostic::error(
                 "spec/invalid-target",
                 j.metrics_path.loc,
-                format!(
-                    "metrics path `{}` must start with `/`",
-                    j.metrics_path.value
-                ),
+                format!("metrics path `{}` must start with `/`", j.metrics_path.value),
             ));
         }
     }
@@ -235,13 +222,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
                 &s.allow,
             );
         }
-        if let Sli::Latency {
-            histogram,
-            threshold,
-            percentile,
-            ..
-        } = &s.sli.value
-        {
+        if let Sli::Latency { histogram, threshold, percentile, .. } = &s.sli.value {
             match index.metrics.get(histogram.as_str()) {
                 None => f.push_for(
                     Diagnostic::error(
@@ -285,9 +266,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
                         p.loc,
                         format!("percentile {} disagrees with objective {o}", p.value),
                     )
-                    .with_help(
-                        "a p95 target means 95% of requests under the threshold: objective 95",
-                    ),
+                    .with_help("a p95 target means 95% of requests under the threshold: objective 95"),
                     &s.allow,
                 );
             }
@@ -296,11 +275,11 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
 }
 
 fn dashboards(spec: &Spec, f: &mut Findings) {
-    for (d, p) in spec.dashboards.iter().flat_map(|d| {
-        d.rows
-            .iter()
-            .flat_map(move |r| r.panels.iter().map(move |p| (d, p)))
-    }) {
+    for (d, p) in spec
+        .dashboards
+        .iter()
+        .flat_map(|d| d.rows.iter().flat_map(move |r| r.panels.iter().map(move |p| (d, p))))
+    {
         for w in p.thresholds.windows(2) {
             if w[1].value.value <= w[0].value.value {
                 f.push_for(
@@ -354,11 +333,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
             && o.value > 100
         {
             f.push_for(
-                Diagnostic::error(
-                    "spec/invalid-value",
-                    o.loc,
-                    "fill opacity is a percentage (0-100)",
-                ),
+                Diagnostic::error("spec/invalid-value", o.loc, "fill opacity is a percentage (0-100)"),
                 &p.allow,
             );
         }
@@ -373,10 +348,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
                     Diagnostic::error(
                         "ref/unknown-variable-option",
                         def.loc,
-                        format!(
-                            "default `{}` is not one of the options of `${}`",
-                            def.value, v.name.value
-                        ),
+                        format!("default `{}` is not one of the options of `${}`", def.value, v.name.value),
                     )
                     .with_suggestion(def, v.options.iter().map(|o| o.value.as_str())),
                 );

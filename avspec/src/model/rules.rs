@@ -6,9 +6,7 @@ use crate::span::Sp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(
-    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
-)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertSeverity {
     Info,
@@ -68,9 +66,7 @@ pub struct Alert {
 
 impl Alert {
     pub fn anchor(&self) -> String {
-        self.runbook_anchor
-            .as_ref()
-            .map_or_else(|| self.name.to_lowercase(), |a| a.value.clone())
+        self.runbook_anchor.as_ref().map_or_else(|| self.name.to_lowercase(), |a| a.value.clone())
     }
 }
 

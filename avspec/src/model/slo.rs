@@ -36,10 +36,7 @@ pub struct Slo {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Sli {
     /// Bad events over all events, both counters (selectors without a range).
-    Ratio {
-        errors: Sp<String>,
-        total: Sp<String>,
-    },
+    Ratio { errors: Sp<String>, total: Sp<String> },
     /// Share of histogram observations at or under `threshold` (a bucket boundary).
     Latency {
         histogram: Sp<String>,
