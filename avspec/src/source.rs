@@ -50,9 +50,9 @@ impl SourceMap {
         if loc.is_unknown() || needle.is_empty() {
             return loc;
         }
-        let mut line_no = loc.line;
         let mut col_start = loc.column as usize;
-        for line in file.text.lines().skip(loc.line as usize - 1).take(64) {
+        let lines = file.text.lines().skip(loc.line as usize - 1).take(64);
+        for (line_no, line) in (loc.line..).zip(lines) {
             let chars: Vec<char> = line.chars().collect();
             let hay: String = chars.iter().skip(col_start.saturating_sub(1)).collect();
             if let Some(byte) = hay.find(needle) {
@@ -60,7 +60,6 @@ impl SourceMap {
                 let len = u32::try_from(needle.chars().count()).unwrap_or(1);
                 return Loc::new(loc.file, line_no, u32::try_from(col).unwrap_or(1), len);
             }
-            line_no += 1;
             col_start = 1;
         }
         loc

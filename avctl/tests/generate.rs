@@ -1,0 +1,180 @@
+//! `avctl generate`: snapshots of every output, determinism, `--check`, atomicity, and a new
+//! metric and alert flowing into every output they belong in.
+
+mod common;
+use common::*;
+
+fn mini_spec() -> std::path::PathBuf {
+    repo().join("avctl/tests/fixtures/mini")
+}
+
+fn generate_into(spec: &std::path::Path, out: &std::path::Path) -> String {
+    let o = avctl(
+        &["--spec", spec.to_str().expect("utf8"), "generate", "--out", out.to_str().expect("utf8")],
+        out,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    text(&o)
+}
+
+#[test]
+fn every_output_file_matches_its_snapshot() {
+    let out = tempdir();
+    let log = generate_into(&mini_spec(), out.path());
+    assert!(log.contains("9 files: 9 written, 0 unchanged, 0 removed"), "{log}");
+    for (path, contents) in snapshot_tree(out.path()) {
+        if path.ends_with("spec.schema.json") {
+            continue; // kept current by schema_is_current
+        }
+        insta::assert_snapshot!(path.replace('/', "__"), contents);
+    }
+}
+
+#[test]
+fn output_is_deterministic_and_rerun_changes_nothing() {
+    let (a, b) = (tempdir(), tempdir());
+    generate_into(&mini_spec(), a.path());
+    generate_into(&mini_spec(), b.path());
+    assert_eq!(snapshot_tree(a.path()), snapshot_tree(b.path()));
+    let again = generate_into(&mini_spec(), a.path());
+    assert!(again.contains("0 written, 9 unchanged"), "{again}");
+}
+
+#[test]
+fn committed_output_is_current() {
+    let o = avctl(&["generate", "--check"], &repo());
+    assert!(o.status.success(), "generated/ drifted from specs/:\n{}", text(&o));
+}
+
+#[test]
+fn schema_is_current() {
+    let committed = std::fs::read_to_string(repo().join("generated/spec.schema.json")).expect("schema");
+    let o = avctl(&["schema"], &repo());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), committed);
+}
+
+#[test]
+fn check_lists_drift_with_a_diff_and_writes_nothing() {
+    let out = tempdir();
+    generate_into(&mini_spec(), out.path());
+    let rules = out.path().join("generated/prometheus/rules/mini.yml");
+    let edited = std::fs::read_to_string(&rules).expect("rules").replace("for: 2m", "for: 9m");
+    std::fs::write(&rules, &edited).expect("edit");
+    std::fs::remove_file(out.path().join("generated/docs/runbook.md")).expect("rm");
+    std::fs::write(out.path().join("generated/old.yml"), "stale").expect("stale");
+    let spec = mini_spec();
+    let o = avctl(&["--spec", spec.to_str().expect("utf8"), "generate", "--check", "--out", "."], out.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let log = text(&o);
+    assert!(log.contains("differs: generated/prometheus/rules/mini.yml"), "{log}");
+    assert!(log.contains("-    for: 9m\n+    for: 2m"), "{log}");
+    assert!(log.contains("missing: generated/docs/runbook.md"), "{log}");
+    assert!(log.contains("stale:   generated/old.yml"), "{log}");
+    assert!(log.contains("3 of 9 files differ"), "{log}");
+    assert_eq!(std::fs::read_to_string(&rules).expect("rules"), edited, "--check must not write");
+}
+
+#[test]
+fn a_spec_with_errors_generates_nothing_and_keeps_the_old_output() {
+    let out = tempdir();
+    generate_into(&mini_spec(), out.path());
+    let before = snapshot_tree(out.path());
+    let spec = tempdir();
+    copy_tree(&mini_spec(), spec.path());
+    let file = spec.path().join("spec.yaml");
+    let broken = std::fs::read_to_string(&file).expect("spec").replace("for: 2m", "for: 2 minutes");
+    std::fs::write(&file, broken).expect("write");
+    let o = avctl(&["--spec", spec.path().to_str().expect("utf8"), "generate", "--out", "."], out.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("spec/invalid-duration"), "{}", text(&o));
+    assert!(text(&o).contains("nothing was generated"));
+    assert_eq!(snapshot_tree(out.path()), before);
+}
+
+#[test]
+fn a_new_metric_and_alert_appear_in_every_output_they_belong_in() {
+    let spec = tempdir();
+    copy_tree(&repo().join("specs"), spec.path());
+    std::fs::write(
+        spec.path().join("extra.yaml"),
+        r#"
+sources:
+  - name: extra
+    kind: application
+    description: Added by the test.
+    metrics:
+      - {name: autovoice_cache_hits_total, type: counter, help: Cache hits., unit: count, labels: [success]}
+alerts:
+  - name: CacheCold
+    group: autovoice-cache
+    expr: sum(rate(autovoice_cache_hits_total[5m])) == 0
+    for: 15m
+    severity: warning
+    summary: Cache is cold
+    description: No cache hits for 15 minutes.
+    runbook: {meaning: The synthesis cache is not being hit.}
+dashboards:
+  - uid: autovoice-cache
+    title: Cache
+    rows:
+      - title: Cache
+        panels:
+          - {id: cache-hits, title: Hits, type: timeseries, queries: [{expr: "sum(rate(autovoice_cache_hits_total[$__rate_interval]))"}]}
+"#,
+    )
+    .expect("extra spec");
+    let out = tempdir();
+    generate_into(spec.path(), out.path());
+    let read = |p: &str| std::fs::read_to_string(out.path().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let rules = read("generated/prometheus/rules/autovoice-cache.yml");
+    assert!(rules.contains("alert: CacheCold") && rules.contains("runbook.md#cachecold"), "{rules}");
+    assert!(read("generated/prometheus/prometheus.yml").contains("rules/autovoice-cache.yml"));
+    assert!(read("generated/grafana/dashboards/autovoice-cache.json").contains("autovoice_cache_hits_total"));
+    let reference = read("generated/docs/metrics-reference.md");
+    assert!(reference.contains("### `autovoice_cache_hits_total`"), "{reference}");
+    assert!(reference.contains("alerts: [CacheCold](runbook.md#cachecold)"), "{reference}");
+    assert!(reference.contains("panels: `autovoice-cache/cache-hits`"), "{reference}");
+    assert!(read("generated/docs/runbook.md").contains("<a id=\"cachecold\"></a>\n## CacheCold"));
+}
+
+#[test]
+fn templates_can_be_overridden() {
+    let templates = tempdir();
+    std::fs::write(templates.path().join("runbook.md.hbs"), "custom {{#each alerts}}[{{name}}]{{/each}}\n")
+        .expect("tpl");
+    let out = tempdir();
+    let spec = mini_spec();
+    let o = avctl(
+        &[
+            "--spec",
+            spec.to_str().expect("utf8"),
+            "generate",
+            "--out",
+            ".",
+            "--templates",
+            templates.path().to_str().expect("utf8"),
+        ],
+        out.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("generated/docs/runbook.md")).expect("runbook"),
+        "custom [MiniDown]\n"
+    );
+    let bad = tempdir();
+    std::fs::write(bad.path().join("runbook.md.hbs"), "{{#each alerts}}{{nonexistent}}{{/each}}")
+        .expect("tpl");
+    let o = avctl(
+        &[
+            "--spec",
+            spec.to_str().expect("utf8"),
+            "generate",
+            "--out",
+            ".",
+            "--templates",
+            bad.path().to_str().expect("utf8"),
+        ],
+        out.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "strict templates must reject unknown fields: {}", text(&o));
+}

@@ -1,0 +1,139 @@
+//! The generated stack checked by the real tools: promtool 2.42, docker-compose 1.29, the
+//! compose-spec JSON Schema, and Grafana's dashboard JSON Schemas.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn generated() -> tempfile::TempDir {
+    let out = tempdir();
+    let spec = repo().join("specs");
+    let o = avctl(&["--spec", spec.to_str().expect("utf8"), "generate", "--out", "."], out.path());
+    assert!(o.status.success(), "{}", text(&o));
+    out
+}
+
+#[test]
+fn promtool_accepts_the_config_and_every_rule_file() {
+    let Some(promtool) = tool("promtool") else { return };
+    let out = generated();
+    let prom = out.path().join("generated/prometheus");
+    let o = Command::new(&promtool)
+        .args(["check", "config", "prometheus.yml"])
+        .current_dir(&prom)
+        .output()
+        .expect("promtool");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("SUCCESS: 5 rule files found"), "{}", text(&o));
+    let rules: Vec<_> =
+        std::fs::read_dir(prom.join("rules")).expect("rules").map(|e| e.expect("e").path()).collect();
+    let o = Command::new(&promtool).args(["check", "rules"]).args(&rules).output().expect("promtool");
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn promtool_rejects_a_broken_rule_so_the_check_can_fail() {
+    let Some(promtool) = tool("promtool") else { return };
+    let out = generated();
+    let file = out.path().join("generated/prometheus/rules/autovoice-gpu.yml");
+    let broken = std::fs::read_to_string(&file).expect("rules").replace("> 95", "> > 95");
+    std::fs::write(&file, broken).expect("write");
+    let o = Command::new(&promtool).args(["check", "rules"]).arg(&file).output().expect("promtool");
+    assert!(!o.status.success());
+}
+
+#[test]
+fn docker_compose_accepts_the_file_only_with_a_grafana_password() {
+    let Some(compose) = tool("docker-compose") else { return };
+    let out = generated();
+    let run = |password: Option<&str>| {
+        let mut c = Command::new(&compose);
+        c.args([
+            "-f",
+            "docker-compose.yml",
+            "--profile",
+            "monitoring",
+            "--profile",
+            "system-metrics",
+            "config",
+            "-q",
+        ])
+        .current_dir(out.path())
+        .env_remove("GRAFANA_ADMIN_PASSWORD");
+        if let Some(p) = password {
+            c.env("GRAFANA_ADMIN_PASSWORD", p);
+        }
+        c.output().expect("docker-compose")
+    };
+    let ok = run(Some("s3cret"));
+    assert!(ok.status.success(), "{}", text(&ok));
+    let refused = run(None);
+    assert!(!refused.status.success(), "Grafana must not start without an admin password");
+    assert!(text(&refused).contains("GRAFANA_ADMIN_PASSWORD"), "{}", text(&refused));
+}
+
+#[test]
+fn compose_file_matches_the_compose_spec_schema() {
+    let Some(checker) = tool("check-jsonschema") else { return };
+    let out = generated();
+    let o = Command::new(checker)
+        .args(["--builtin-schema", "vendor.compose-spec", "docker-compose.yml"])
+        .current_dir(out.path())
+        .output()
+        .expect("check-jsonschema");
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn compose_binds_ports_to_loopback_and_mounts_generated_config() {
+    let out = generated();
+    let compose = std::fs::read_to_string(out.path().join("docker-compose.yml")).expect("compose");
+    for port in ["127.0.0.1:5000:5000", "127.0.0.1:9090:9090", "127.0.0.1:3000:3000"] {
+        assert!(compose.contains(port), "{port} missing:\n{compose}");
+    }
+    assert!(!compose.contains("admin/admin") && !compose.contains(":-admin"));
+    assert!(
+        compose.contains("--storage.tsdb.retention.time=30d")
+            && compose.contains("--storage.tsdb.retention.size=10GB")
+    );
+    assert!(compose.contains("./generated/prometheus:/etc/prometheus:ro"));
+    assert!(compose.contains("./generated/grafana/dashboards:/var/lib/grafana/dashboards:ro"));
+}
+
+#[test]
+fn dashboards_match_grafanas_json_schemas() {
+    let schemas = grafana_schemas();
+    assert!(
+        schemas.join("dashboard.jsonschema.json").is_file(),
+        "Grafana schemas not found at {}",
+        schemas.display()
+    );
+    let o = avctl(&["validate", "--grafana-schemas", schemas.to_str().expect("utf8")], &repo());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("0 errors"), "{}", text(&o));
+}
+
+#[test]
+fn schema_violations_and_unknown_units_are_reported_at_the_spec() {
+    let spec = tempdir();
+    copy_tree(&repo().join("specs"), spec.path());
+    let file = spec.path().join("dashboards/overview.yaml");
+    let edited = std::fs::read_to_string(&file).expect("overview").replacen("unit: reqps", "unit: reqs", 1);
+    std::fs::write(&file, edited).expect("write");
+    let schemas = grafana_schemas();
+    let o = avctl(
+        &[
+            "--spec",
+            spec.path().to_str().expect("utf8"),
+            "--grafana-schemas",
+            schemas.to_str().expect("utf8"),
+            "validate",
+        ],
+        &repo(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let log = text(&o);
+    assert!(log.contains("error[grafana/unknown-unit]: `reqs` is not a Grafana unit id"), "{log}");
+    assert!(log.contains("dashboards/overview.yaml:"), "{log}");
+    assert!(log.contains("did you mean `reqps`?"), "{log}");
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job: generate the monitoring stack from specs/, validate it with avctl and the real
+# tools (promtool, docker-compose), and print a summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export AVCTL_GRAFANA_SCHEMAS="${AVCTL_GRAFANA_SCHEMAS:-$(cd .. && pwd)/shared/schemas/grafana}"
+cargo build --release --locked -q -p avctl
+avctl=./target/release/avctl
+$avctl validate
+$avctl generate
+promtool check config generated/prometheus/prometheus.yml
+promtool check rules generated/prometheus/rules/*.yml
+GRAFANA_ADMIN_PASSWORD="${GRAFANA_ADMIN_PASSWORD:-placeholder-for-config-check}" docker-compose -f docker-compose.yml config -q
+.tools/venv/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+echo "run.sh: stack generated and validated"

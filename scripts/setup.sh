@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
+# Prometheus 2.x (promtool), docker-compose v1, espeak-ng (Debian packages) and
+# check-jsonschema (PyPI, in .tools/venv). Safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v promtool >/dev/null || need+=(prometheus)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${need[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
+  # The Debian prometheus package starts a server on :9090; tests run their own.
+  $sudo systemctl stop prometheus 2>/dev/null || $sudo service prometheus stop 2>/dev/null || true
+fi
+
+if [ ! -x .tools/venv/bin/check-jsonschema ]; then
+  echo "setup: installing check-jsonschema into .tools/venv"
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install -q check-jsonschema
+fi
+echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema ready"
