@@ -1,11 +1,6 @@
 //! `avctl`: generate and validate AutoVoice's monitoring stack from the spec.
 
-mod cmd;
-mod emit;
-mod grafana_check;
-mod output;
-mod promql;
-mod usage;
+use avctl::{cmd, emit};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -66,6 +61,20 @@ enum Command {
     },
     /// Print the JSON Schema of spec files.
     Schema,
+    /// Write a synthetic spec of the given size (for benchmarks).
+    #[command(hide = true)]
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        metrics: usize,
+        #[arg(long, default_value_t = 5_000)]
+        alerts: usize,
+        #[arg(long, default_value_t = 100)]
+        dashboards: usize,
+        #[arg(long, default_value_t = 20)]
+        panels: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +89,16 @@ fn main() -> ExitCode {
             cmd::generate(&ctx, &out, check, quiet, &emit::GenOptions { templates })
         }
         Command::Schema => cmd::schema(),
+        Command::Synth { out, metrics, alerts, dashboards, panels } => {
+            let size = avctl::synth::Size { metrics, alerts, dashboards, panels_per_dashboard: panels };
+            match avctl::synth::write(&out, size) {
+                Ok(()) => cmd::OK,
+                Err(e) => {
+                    eprintln!("error: cannot write `{}`: {e}", out.display());
+                    cmd::CANNOT_RUN
+                }
+            }
+        }
     };
     ExitCode::from(code)
 }

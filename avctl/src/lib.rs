@@ -1,0 +1,10 @@
+//! `avctl` as a library: the generators, checks and commands behind the CLI, also used by the
+//! benchmarks and integration tests.
+
+pub mod cmd;
+pub mod emit;
+pub mod grafana_check;
+pub mod output;
+pub mod promql;
+pub mod synth;
+pub mod usage;

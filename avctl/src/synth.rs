@@ -1,0 +1,119 @@
+//! A synthetic spec of a chosen size, for benchmarks: metrics of every type, alerts and
+//! dashboards that reference them, written as YAML text so loading is measured too.
+
+use std::fmt::Write as _;
+
+/// How big the synthetic spec is.
+#[derive(Debug, Clone, Copy)]
+pub struct Size {
+    pub metrics: usize,
+    pub alerts: usize,
+    pub dashboards: usize,
+    pub panels_per_dashboard: usize,
+}
+
+impl Size {
+    /// The size the issue's performance target names.
+    pub const LARGE: Self =
+        Self { metrics: 10_000, alerts: 5_000, dashboards: 100, panels_per_dashboard: 20 };
+
+    /// This size divided by `n` (for linearity checks).
+    pub fn scaled_down(self, n: usize) -> Self {
+        Self {
+            metrics: self.metrics / n,
+            alerts: self.alerts / n,
+            dashboards: (self.dashboards / n).max(1),
+            panels_per_dashboard: self.panels_per_dashboard,
+        }
+    }
+}
+
+fn metric_name(i: usize) -> String {
+    match i % 3 {
+        0 => format!("synth_m{i}_requests_total"),
+        1 => format!("synth_m{i}_duration_seconds"),
+        _ => format!("synth_m{i}_queue_depth"),
+    }
+}
+
+/// A panel or alert expression over metric `i`, shaped by the metric's type.
+fn expr(i: usize, window: &str) -> String {
+    let name = metric_name(i);
+    match i % 3 {
+        0 => format!("sum by (outcome) (rate({name}{{outcome=\"failed\"}}[{window}]))"),
+        1 => format!("histogram_quantile(0.95, sum by (le) (rate({name}_bucket[{window}])))"),
+        _ => format!("max({name})"),
+    }
+}
+
+/// The spec as `(file name, text)` pairs.
+pub fn spec_files(size: Size) -> Vec<(String, String)> {
+    let mut base = String::from(
+        "project: {name: synth, runbook_url: \"https://example.invalid/runbook.md\"}\n\
+         labels:\n  - {name: job, help: Job., domain: scrape_jobs}\n  - {name: instance, help: Target., domain: {max: 8}}\n  \
+         - {name: outcome, help: Outcome., domain: {values: [ok, failed]}}\n\
+         datasources:\n  - {uid: prom, name: Prometheus, type: prometheus, url: \"http://prometheus:9090\", default: true}\n\
+         prometheus:\n  scrape_interval: 15s\n  scrape_timeout: 10s\n  evaluation_interval: 15s\n  retention: {time: 15d, size: 50GB}\n  \
+         jobs:\n    - {name: synth, source: synth, targets: [\"synth:8080\"], service: synth}\n\
+         stack:\n  network: synth\n  services:\n    - {name: synth, role: app, container_name: synth, image: \"synth:1\"}\n    \
+         - {name: prometheus, role: prometheus, container_name: prom, image: \"prom/prometheus:v2.42.0\"}\n",
+    );
+    let mut metrics = String::from(
+        "sources:\n  - name: synth\n    kind: application\n    description: Synthetic.\n    metrics:\n",
+    );
+    for i in 0..size.metrics {
+        let name = metric_name(i);
+        let _ = match i % 3 {
+            0 => writeln!(
+                metrics,
+                "      - {{name: {name}, type: counter, help: Requests {i}., labels: [outcome]}}"
+            ),
+            1 => writeln!(
+                metrics,
+                "      - {{name: {name}, type: histogram, help: Duration {i}., unit: seconds, buckets: [0.01, 0.1, 1, 10]}}"
+            ),
+            _ => writeln!(metrics, "      - {{name: {name}, type: gauge, help: Depth {i}.}}"),
+        };
+    }
+    let mut alerts = String::from("alerts:\n");
+    for a in 0..size.alerts {
+        let i = a % size.metrics.max(1);
+        let _ = writeln!(
+            alerts,
+            "  - {{name: SynthAlert{a}, group: synth-{g}, expr: '{e} > {a}', for: 5m, severity: warning, \
+             summary: Synthetic alert {a}, description: \"Value is {{{{ $value }}}}.\"}}",
+            g = a % 50,
+            e = expr(i, "5m"),
+        );
+    }
+    base.push_str(&metrics);
+    base.push_str(&alerts);
+    let mut files = vec![("synth.yaml".to_owned(), base)];
+    for d in 0..size.dashboards {
+        let mut text = format!(
+            "dashboards:\n  - uid: synth-{d}\n    title: Synthetic {d}\n    rows:\n      - title: Row\n        panels:\n"
+        );
+        for p in 0..size.panels_per_dashboard {
+            let i = (d * size.panels_per_dashboard + p) % size.metrics.max(1);
+            let _ = writeln!(
+                text,
+                "          - {{id: d{d}-p{p}, title: Panel {p}, type: timeseries, unit: short, queries: [{{expr: '{}'}}]}}",
+                expr(i, "$__rate_interval")
+            );
+        }
+        files.push((format!("dashboards/synth-{d}.yaml"), text));
+    }
+    files
+}
+
+/// Writes the spec files under `dir`.
+pub fn write(dir: &std::path::Path, size: Size) -> std::io::Result<()> {
+    for (name, text) in spec_files(size) {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
