@@ -8,3 +8,4 @@ pub mod output;
 pub mod promql;
 pub mod synth;
 pub mod usage;
+pub mod validate;

@@ -22,15 +22,24 @@ pub struct Ctx {
 /// spec generates. Returns the loaded spec and all findings.
 pub fn load_and_check(ctx: &Ctx) -> (avspec::Loaded, Vec<Diagnostic>) {
     let loaded = avspec::load_dir(&ctx.spec);
+    let diags = check_loaded(&loaded, ctx.grafana_schemas.as_deref());
+    (loaded, diags)
+}
+
+/// Every finding for a loaded spec: load errors, spec checks, PromQL checks and lints, and
+/// (with a schema directory) Grafana schema checks. Sorted.
+pub fn check_loaded(loaded: &avspec::Loaded, grafana_schemas: Option<&Path>) -> Vec<Diagnostic> {
     let mut diags = loaded.diagnostics.clone();
     if let Some(spec) = &loaded.spec {
+        let index = Index::new(spec);
         diags.extend(avspec::check::check(spec));
-        if let Some(dir) = &ctx.grafana_schemas {
-            diags.extend(grafana_findings(&Index::new(spec), dir));
+        diags.extend(crate::validate::validate(&index, &loaded.sources));
+        if let Some(dir) = grafana_schemas {
+            diags.extend(grafana_findings(&index, dir));
         }
     }
     avspec::diag::sort(&mut diags);
-    (loaded, diags)
+    diags
 }
 
 fn grafana_findings(index: &Index<'_>, dir: &Path) -> Vec<Diagnostic> {
@@ -41,7 +50,9 @@ fn grafana_findings(index: &Index<'_>, dir: &Path) -> Vec<Diagnostic> {
     let mut out = grafana_check::check_units(index, &schemas);
     for d in &index.spec.dashboards {
         let json = serde_json::to_value(emit::grafana::dashboard(index, d)).unwrap_or_default();
-        out.extend(schemas.check(&format!("{}.json", d.uid.value), &json));
+        // Units are reported once, at the spec (check_units), rather than again in the JSON.
+        let found = schemas.check(&format!("{}.json", d.uid.value), &json);
+        out.extend(found.into_iter().filter(|f| f.code != "grafana/unknown-unit"));
     }
     out
 }

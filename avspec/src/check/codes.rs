@@ -252,6 +252,121 @@ pub const CODES: &[CodeInfo] = &[
         "A panel unit that is not a Grafana unit id.",
         "Grafana shows raw numbers for unknown units; the axis loses its meaning.",
     ),
+    c(
+        "promql/parse-error",
+        "An expression that does not parse as PromQL (after Grafana variables are substituted).",
+        "Prometheus would refuse the rule file; Grafana would show an error instead of data.",
+    ),
+    c(
+        "promql/unknown-metric",
+        "A selector names a metric the spec does not declare.",
+        "The query returns nothing, silently: a dashboard shows \"No data\" and an alert never fires.",
+    ),
+    c(
+        "promql/unknown-label",
+        "A matcher or grouping (`by`, `without`, `on`, `ignoring`, `label_replace`) uses a label the series does not carry.",
+        "Matching on a missing label selects nothing or collapses series; the typo goes unnoticed.",
+    ),
+    c(
+        "promql/label-value-out-of-domain",
+        "A label value (or regex alternative) outside the label's declared domain.",
+        "`success=\"flase\"` matches no series; the alert it guards can never fire.",
+    ),
+    c(
+        "promql/le-not-a-bucket",
+        "An `le` matcher on a bound that is not one of the histogram's buckets.",
+        "No such bucket series exists; the query is empty.",
+    ),
+    c(
+        "promql/rate-on-non-counter",
+        "`rate`, `irate` or `increase` over a gauge or a whole histogram.",
+        "These functions assume monotonic counters; on gauges they return nonsense at every decrease.",
+    ),
+    c(
+        "promql/quantile-not-bucket",
+        "`histogram_quantile` over series that are not `_bucket` series.",
+        "Quantiles are estimated from cumulative buckets; other input gives meaningless results.",
+    ),
+    c(
+        "promql/quantile-without-le",
+        "`histogram_quantile` input aggregated without keeping `le`.",
+        "Without `le` the buckets are summed together and the quantile is NaN.",
+    ),
+    c(
+        "promql/range-too-short",
+        "A range window shorter than two scrape intervals of the series.",
+        "`rate` needs at least two samples in the window; shorter windows return gaps.",
+    ),
+    c(
+        "promql/percent-vs-ratio",
+        "A 0-100 percentage compared with a 0-1 number, or the reverse, per the metric's unit.",
+        "A threshold in the wrong scale fires always or never.",
+    ),
+    c(
+        "lint/latency-not-histogram",
+        "A latency metric recorded as a gauge or summary.",
+        "The guide: use histograms for latency; summaries and gauges cannot be aggregated across instances.",
+    ),
+    c(
+        "lint/high-cardinality-label",
+        "A label that identifies events (request_id, user_id, timestamp) or has an unbounded or huge domain; with the metric's worst-case series.",
+        "Each value is a new series; memory and query cost grow without bound.",
+    ),
+    c(
+        "lint/no-cardinality-budget",
+        "The project sets no cardinality budget.",
+        "Without a budget, label growth is only noticed when Prometheus runs out of memory.",
+    ),
+    c(
+        "lint/cardinality-budget",
+        "The application's worst-case series per target exceed the budget.",
+        "The budget is the agreed capacity; exceeding it needs a decision, not an accident.",
+    ),
+    c(
+        "lint/alert-missing-for",
+        "An alert without a `for` duration.",
+        "The guide: use `for` to avoid flapping alerts.",
+    ),
+    c(
+        "lint/alert-missing-severity",
+        "An alert without a severity label.",
+        "Alertmanager routes on severity; without it the alert may reach no one.",
+    ),
+    c(
+        "lint/alert-missing-annotation",
+        "An alert without a summary or description.",
+        "Responders read these first; the guide requires both.",
+    ),
+    c(
+        "lint/alert-missing-runbook",
+        "An alert without runbook content (its runbook link would lead nowhere).",
+        "The guide: include runbook links in alert annotations.",
+    ),
+    c(
+        "lint/alert-slo-inconsistent",
+        "An alert guarding an SLO whose threshold or quantile disagrees with the SLO.",
+        "An alert looser than its SLO lets the SLO burn unseen; a tighter one pages while the SLO is met.",
+    ),
+    c(
+        "lint/bucket-missing-slo-threshold",
+        "A latency SLO threshold that is not a bucket bound of its histogram.",
+        "The SLI is then interpolated between buckets and the SLO is measured wrong.",
+    ),
+    c(
+        "lint/panel-missing-slo-threshold",
+        "A panel that shows an SLO but not its threshold.",
+        "The guide: include threshold lines for SLOs.",
+    ),
+    c(
+        "lint/latency-panel-without-slo",
+        "A latency panel over an SLO-covered histogram that does not show the SLO.",
+        "Readers cannot see at a glance whether latency is within the objective.",
+    ),
+    c(
+        "lint/unused-metric",
+        "A declared metric used by no panel, alert, SLO or recording rule (warning for the application, note for exporters).",
+        "Unused metrics cost series and attention; chart or drop them.",
+    ),
 ];
 
 /// The explanation of `code`, if it exists.
