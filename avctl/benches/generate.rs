@@ -1,4 +1,4 @@
-//! Load + check + generate (in memory) for the AutoVoice spec and for synthetic specs at 10%,
+//! Load + check + validate + generate (in memory) for the AutoVoice spec and for synthetic specs at 10%,
 //! 50% and 100% of 10,000 metrics / 5,000 alerts / 100 dashboards x 20 panels (linearity).
 
 use avctl::emit::{GenOptions, generate_all};
@@ -7,12 +7,19 @@ use avspec::index::Index;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
+/// What `avctl generate` does before writing: load, check, validate, render every file.
 fn run(files: &[(String, String)]) -> usize {
     let loaded = avspec::load_texts(files);
+    let diags = avctl::cmd::check_loaded(&loaded, None);
+    assert!(diags.iter().all(|d| d.severity < avspec::Severity::Warning), "{diags:?}");
     let spec = loaded.spec.expect("spec loads");
-    let diags = avspec::check::check(&spec);
-    assert!(diags.is_empty());
     generate_all(&Index::new(&spec), &GenOptions::default()).expect("generate").len()
+}
+
+/// What `avctl validate` does: load, spec checks, PromQL checks and lints.
+fn validate(files: &[(String, String)]) -> usize {
+    let loaded = avspec::load_texts(files);
+    avctl::cmd::check_loaded(&loaded, None).len()
 }
 
 fn autovoice_files() -> Vec<(String, String)> {
@@ -37,6 +44,11 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(run(f)))
         });
     }
+    group.finish();
+    let large = avctl::synth::spec_files(Size::LARGE);
+    let mut group = c.benchmark_group("validate/synthetic");
+    group.sample_size(10);
+    group.bench_function("10000", |b| b.iter(|| black_box(validate(&large))));
     group.finish();
 }
 

@@ -49,7 +49,7 @@ fn expr(i: usize, window: &str) -> String {
 /// The spec as `(file name, text)` pairs.
 pub fn spec_files(size: Size) -> Vec<(String, String)> {
     let mut base = String::from(
-        "project: {name: synth, runbook_url: \"https://example.invalid/runbook.md\"}\n\
+        "project: {name: synth, runbook_url: \"https://example.invalid/runbook.md\", cardinality_budget: 1000000}\n\
          labels:\n  - {name: job, help: Job., domain: scrape_jobs}\n  - {name: instance, help: Target., domain: {max: 8}}\n  \
          - {name: outcome, help: Outcome., domain: {values: [ok, failed]}}\n\
          datasources:\n  - {uid: prom, name: Prometheus, type: prometheus, url: \"http://prometheus:9090\", default: true}\n\
@@ -76,14 +76,16 @@ pub fn spec_files(size: Size) -> Vec<(String, String)> {
         };
     }
     let mut alerts = String::from("alerts:\n");
+    // Each alert watches two metrics, so 5,000 alerts cover 10,000 metrics and none is unused.
+    let n = size.metrics.max(1);
     for a in 0..size.alerts {
-        let i = a % size.metrics.max(1);
         let _ = writeln!(
             alerts,
-            "  - {{name: SynthAlert{a}, group: synth-{g}, expr: '{e} > {a}', for: 5m, severity: warning, \
-             summary: Synthetic alert {a}, description: \"Value is {{{{ $value }}}}.\"}}",
+            "  - {{name: SynthAlert{a}, group: synth-{g}, expr: '{e1} > {a} or {e2} > {a}', for: 5m, severity: warning, \
+             summary: Synthetic alert {a}, description: \"Value is {{{{ $value }}}}.\", runbook: {{meaning: Synthetic.}}}}",
             g = a % 50,
-            e = expr(i, "5m"),
+            e1 = expr((2 * a) % n, "5m"),
+            e2 = expr((2 * a + 1) % n, "5m"),
         );
     }
     base.push_str(&metrics);

@@ -7,6 +7,23 @@ use crate::span::{FileId, Loc};
 pub struct SourceFile {
     pub path: String,
     pub text: String,
+    /// Byte offset of each line's start, so quoting a line is not a scan of the file.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: String, text: String) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Self { path, text, line_starts }
+    }
+
+    /// The 1-based line `n` without its line terminator.
+    pub fn line(&self, n: u32) -> Option<&str> {
+        let i = (n as usize).checked_sub(1)?;
+        let start = *self.line_starts.get(i)?;
+        let end = self.line_starts.get(i + 1).map_or(self.text.len(), |e| e - 1);
+        (start <= end).then(|| self.text[start..end].trim_end_matches('\r'))
+    }
 }
 
 /// Every file the loader read, indexed by [`FileId`].
@@ -17,7 +34,7 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, path: String, text: String) -> FileId {
-        self.files.push(SourceFile { path, text });
+        self.files.push(SourceFile::new(path, text));
         FileId::try_from(self.files.len() - 1).unwrap_or(FileId::MAX)
     }
 
@@ -38,7 +55,7 @@ impl SourceMap {
         if loc.is_unknown() {
             return None;
         }
-        self.get(loc.file)?.text.lines().nth(loc.line as usize - 1)
+        self.get(loc.file)?.line(loc.line)
     }
 
     /// The location of the first occurrence of `needle` inside the node at `loc` (for pointing
@@ -51,8 +68,8 @@ impl SourceMap {
             return loc;
         }
         let mut col_start = loc.column as usize;
-        let lines = file.text.lines().skip(loc.line as usize - 1).take(64);
-        for (line_no, line) in (loc.line..).zip(lines) {
+        for line_no in loc.line..loc.line.saturating_add(64) {
+            let Some(line) = file.line(line_no) else { break };
             let chars: Vec<char> = line.chars().collect();
             let hay: String = chars.iter().skip(col_start.saturating_sub(1)).collect();
             if let Some(byte) = hay.find(needle) {
