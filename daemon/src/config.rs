@@ -1,0 +1,60 @@
+//! Configuration from flags and environment variables (every flag has an `AUTOVOICE_*` twin).
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "autovoiced",
+    version,
+    about = "AutoVoice inference daemon: text-to-speech and voice conversion"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "AUTOVOICE_LISTEN", default_value = "127.0.0.1:5000")]
+    pub listen: SocketAddr,
+    /// Speaker definitions (JSON); the built-in speakers when absent.
+    #[arg(long, env = "AUTOVOICE_SPEAKERS")]
+    pub speakers: Option<PathBuf>,
+    /// espeak-ng executable used as the text front end (run as a subprocess).
+    #[arg(long, env = "AUTOVOICE_ESPEAK", default_value = "espeak-ng")]
+    pub espeak: PathBuf,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "AUTOVOICE_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Longest text accepted by /synthesize, in characters.
+    #[arg(long, env = "AUTOVOICE_MAX_TEXT_CHARS", default_value_t = 1000)]
+    pub max_text_chars: usize,
+    /// Longest audio accepted by /convert, in seconds.
+    #[arg(long, env = "AUTOVOICE_MAX_AUDIO_SECS", default_value_t = 60.0)]
+    pub max_audio_secs: f64,
+    /// Requests processed at once.
+    #[arg(long, env = "AUTOVOICE_CONCURRENCY", default_value_t = 2)]
+    pub concurrency: usize,
+    /// Requests allowed to wait for a slot; beyond this the server answers 503 at once.
+    #[arg(long, env = "AUTOVOICE_QUEUE", default_value_t = 8)]
+    pub queue: usize,
+    /// Deadline of one request, in seconds (queueing included).
+    #[arg(long, env = "AUTOVOICE_DEADLINE_SECS", default_value_t = 60.0)]
+    pub deadline_secs: f64,
+    /// Seconds between GPU (NVML) samples.
+    #[arg(long, env = "AUTOVOICE_GPU_POLL_SECS", default_value_t = 10.0)]
+    pub gpu_poll_secs: f64,
+    /// Fail this share (0-1) of synthesis requests on purpose, to test alerting. Off by default.
+    #[arg(long, env = "AUTOVOICE_INJECT_FAULTS", default_value_t = 0.0)]
+    pub inject_faults: f64,
+    /// Start without loading the signal path (the model stays "not loaded"); for alert tests.
+    #[arg(long, env = "AUTOVOICE_SKIP_MODELS")]
+    pub skip_models: bool,
+}
+
+impl Config {
+    /// Defaults for in-process tests: the CLI defaults with no arguments.
+    pub fn for_tests() -> Self {
+        Self::parse_from(["autovoiced"])
+    }
+}
+
+/// Environment variable holding the API bearer token; auth is off when unset or empty.
+pub const TOKEN_ENV: &str = "AUTOVOICE_API_TOKEN";

@@ -1,0 +1,117 @@
+//! One error enum for the API: it gives the HTTP status, the JSON `error.type` and the
+//! `error_type` metric label (the generated label enum, so the two cannot drift apart).
+
+use crate::metrics::label::ErrorType;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    PayloadTooLarge(String),
+    TextTooLong(String),
+    AudioTooLong(String),
+    UnknownSpeaker(String),
+    MalformedJson(String),
+    MalformedWav(String),
+    UnsupportedAudio(String),
+    EmptyInput(String),
+    InvalidParameter(String),
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    /// Over capacity: the client should retry after this many seconds.
+    Overloaded(u64),
+    Timeout,
+    NotReady,
+    InjectedFault,
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn error_type(&self) -> ErrorType {
+        match self {
+            Self::PayloadTooLarge(_) => ErrorType::PayloadTooLarge,
+            Self::TextTooLong(_) => ErrorType::TextTooLong,
+            Self::AudioTooLong(_) => ErrorType::AudioTooLong,
+            Self::UnknownSpeaker(_) => ErrorType::UnknownSpeaker,
+            Self::MalformedJson(_) => ErrorType::MalformedJson,
+            Self::MalformedWav(_) => ErrorType::MalformedWav,
+            Self::UnsupportedAudio(_) => ErrorType::UnsupportedAudio,
+            Self::EmptyInput(_) => ErrorType::EmptyInput,
+            Self::InvalidParameter(_) => ErrorType::InvalidParameter,
+            Self::Unauthorized => ErrorType::Unauthorized,
+            Self::NotFound => ErrorType::NotFound,
+            Self::MethodNotAllowed => ErrorType::MethodNotAllowed,
+            Self::Overloaded(_) => ErrorType::Overloaded,
+            Self::Timeout => ErrorType::Timeout,
+            Self::NotReady => ErrorType::NotReady,
+            Self::InjectedFault => ErrorType::InjectedFault,
+            Self::Internal(_) => ErrorType::Internal,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::PayloadTooLarge(_) | Self::TextTooLong(_) | Self::AudioTooLong(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            Self::UnknownSpeaker(_) | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MalformedJson(_)
+            | Self::MalformedWav(_)
+            | Self::EmptyInput(_)
+            | Self::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedAudio(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Overloaded(_) | Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::InjectedFault | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::PayloadTooLarge(m)
+            | Self::TextTooLong(m)
+            | Self::AudioTooLong(m)
+            | Self::UnknownSpeaker(m)
+            | Self::MalformedJson(m)
+            | Self::MalformedWav(m)
+            | Self::UnsupportedAudio(m)
+            | Self::EmptyInput(m)
+            | Self::InvalidParameter(m)
+            | Self::Internal(m) => m.clone(),
+            Self::Unauthorized => "missing or wrong bearer token".to_owned(),
+            Self::NotFound => "no such route".to_owned(),
+            Self::MethodNotAllowed => "method not allowed on this route".to_owned(),
+            Self::Overloaded(s) => format!("server is at capacity; retry in {s} s"),
+            Self::Timeout => "the request did not finish within its deadline".to_owned(),
+            Self::NotReady => "models are not loaded yet".to_owned(),
+            Self::InjectedFault => "fault injected for testing (--inject-faults)".to_owned(),
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({"error": {"type": self.error_type().as_str(), "message": self.message()}})
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error_type().as_str(), self.message())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status(), axum::Json(self.body())).into_response();
+        if let Self::Overloaded(secs) = &self
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        // The middleware counts the error by type; the extension carries it there.
+        res.extensions_mut().insert(self.error_type());
+        res
+    }
+}

@@ -1,0 +1,86 @@
+//! `autovoiced`: the AutoVoice inference daemon.
+
+use autovoice_daemon::config::{Config, TOKEN_ENV};
+use autovoice_daemon::{AppState, dsp, gpu, router, speakers};
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cfg = Config::parse();
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let list = match &cfg.speakers {
+        Some(path) => match speakers::load(path) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load speakers");
+                return ExitCode::from(2);
+            }
+        },
+        None => speakers::builtin(),
+    };
+    let token = std::env::var(TOKEN_ENV).ok();
+    let state = match AppState::new(cfg.clone(), list, token) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(backend = dsp::backend_name(), auth = state.token.is_some(), "starting AutoVoice daemon");
+    if cfg.skip_models {
+        tracing::warn!("--skip-models: the signal path is not loaded; /ready stays 503");
+    } else {
+        let s = state.clone();
+        tokio::task::spawn_blocking(move || s.load_models());
+    }
+    gpu::spawn(state.clone());
+    let listener = match tokio::net::TcpListener::bind(cfg.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, listen = %cfg.listen, "cannot listen");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(listen = %cfg.listen, "listening");
+    let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown()).await;
+    match served {
+        Ok(()) => {
+            tracing::info!("shut down cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM: axum then stops accepting and lets in-flight requests finish.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,278 @@
+//! The HTTP API: synthesize, convert, speakers, probes and metrics. `router(state)` builds it.
+
+use crate::error::ApiError;
+use crate::metrics::label::Operation;
+use crate::state::AppState;
+use crate::voice::{self, Target, step};
+use crate::wav::{self, Audio};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/synthesize", post(synthesize))
+        .route("/convert", post(convert))
+        .route("/speakers", get(speakers))
+        .route("/ws/synthesize", get(crate::ws::upgrade))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::observe))
+        .with_state(state)
+}
+
+/// Reads the body up to the configured limit.
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    let limit = state.cfg.max_body_bytes;
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(format!("the body exceeds {limit} bytes")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynthesisRequest {
+    pub text: String,
+    pub speaker_id: String,
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// Parses and checks a synthesis request (shared by HTTP and WebSocket).
+pub fn parse_synthesis(state: &AppState, bytes: &[u8]) -> Result<SynthesisRequest, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::EmptyInput(
+            "the request body is empty; expected JSON {\"text\", \"speaker_id\"}".to_owned(),
+        ));
+    }
+    let req: SynthesisRequest =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(format!("{e}")))?;
+    if req.text.trim().is_empty() {
+        return Err(ApiError::EmptyInput("`text` is empty".to_owned()));
+    }
+    let chars = req.text.chars().count();
+    if chars > state.cfg.max_text_chars {
+        return Err(ApiError::TextTooLong(format!(
+            "`text` has {chars} characters; the limit is {}",
+            state.cfg.max_text_chars
+        )));
+    }
+    if let Some(f) = &req.format
+        && f != "wav"
+    {
+        return Err(ApiError::InvalidParameter(format!("format `{f}` is not supported; use `wav`")));
+    }
+    Ok(req)
+}
+
+fn unknown_speaker(state: &AppState, id: &str) -> ApiError {
+    let known: Vec<&str> = state.speakers.iter().map(|s| s.speaker.id.as_str()).collect();
+    ApiError::UnknownSpeaker(format!("no speaker `{id}`; known: {}", known.join(", ")))
+}
+
+/// Synthesizes one request: admission, front end, voice transform, WAV. Counted in the
+/// synthesis metrics whatever the outcome (unknown speakers excepted: their ids are unbounded).
+pub async fn run_synthesis(
+    state: &AppState,
+    req: &SynthesisRequest,
+) -> Result<(Vec<u8>, voice::Report), ApiError> {
+    let entry = state.speaker(&req.speaker_id).ok_or_else(|| unknown_speaker(state, &req.speaker_id))?;
+    let start = Instant::now();
+    let result = synthesis_inner(state, req, entry).await;
+    state.metrics.synthesis_duration_seconds.observe(start.elapsed().as_secs_f64());
+    entry.count(result.is_ok());
+    result
+}
+
+async fn synthesis_inner(
+    state: &AppState,
+    req: &SynthesisRequest,
+    entry: &crate::state::SpeakerEntry,
+) -> Result<(Vec<u8>, voice::Report), ApiError> {
+    if !state.is_ready() {
+        return Err(ApiError::NotReady);
+    }
+    if state.inject_fault() {
+        return Err(ApiError::InjectedFault);
+    }
+    let deadline = Duration::from_secs_f64(state.cfg.deadline_secs);
+    let work = async {
+        let _permit = state.limiter.acquire(deadline).await?;
+        let start = Instant::now();
+        let front = crate::tts::speak(&state.cfg.espeak, &entry.speaker.base_voice, &req.text).await;
+        let m = &state.metrics;
+        m.audio_processing_duration_seconds
+            .get(Operation::TtsFrontend)
+            .observe(start.elapsed().as_secs_f64());
+        let ok = if front.is_ok() {
+            crate::metrics::label::Success::True
+        } else {
+            crate::metrics::label::Success::False
+        };
+        m.audio_processing_total.get(Operation::TtsFrontend, ok).inc();
+        let audio = front?;
+        let target = Target {
+            f0: Some(entry.speaker.target_f0),
+            semitones: 0.0,
+            formant_scale: entry.speaker.formant_scale,
+        };
+        blocking(state, audio, target).await
+    };
+    tokio::time::timeout(deadline, work).await.map_err(|_| ApiError::Timeout)?
+}
+
+/// Runs the voice transform and encoding on a blocking thread.
+async fn blocking(
+    state: &AppState,
+    audio: Audio,
+    target: Target,
+) -> Result<(Vec<u8>, voice::Report), ApiError> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let dsp = st.dsp.get().ok_or(ApiError::NotReady)?;
+        let (out, report) = voice::transform(dsp, &st.metrics, &audio, target)?;
+        let bytes = step(&st.metrics, Operation::Encode, || Ok(wav::encode(&out.samples, out.sample_rate)))?;
+        Ok((bytes, report))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+}
+
+fn wav_response(bytes: Vec<u8>, report: voice::Report, speaker: Option<&str>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    let mut put = |k: &'static str, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            headers.insert(k, v);
+        }
+    };
+    put("x-autovoice-pitch-ratio", format!("{:.4}", report.ratio));
+    if let Some(f0) = report.source_f0 {
+        put("x-autovoice-source-f0", format!("{f0:.1}"));
+    }
+    if let Some(s) = speaker {
+        put("x-autovoice-speaker", s.to_owned());
+    }
+    (StatusCode::OK, headers, bytes).into_response()
+}
+
+async fn synthesize(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let bytes = read_body(&state, body).await?;
+    let req = parse_synthesis(&state, &bytes)?;
+    let (wav, report) = run_synthesis(&state, &req).await?;
+    Ok(wav_response(wav, report, Some(&req.speaker_id)))
+}
+
+/// `speaker_id` and/or `pitch_shift` (semitones, -24..=24) from the query string.
+fn convert_params(state: &AppState, query: Option<&str>) -> Result<(Option<String>, f32), ApiError> {
+    let (mut speaker, mut shift) = (None, None);
+    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "speaker_id" => speaker = Some(v.to_owned()),
+            "pitch_shift" => {
+                let s: f32 = v
+                    .parse()
+                    .map_err(|_| ApiError::InvalidParameter(format!("pitch_shift `{v}` is not a number")))?;
+                if !(-24.0..=24.0).contains(&s) {
+                    return Err(ApiError::InvalidParameter(format!(
+                        "pitch_shift {s} is outside -24..=24 semitones"
+                    )));
+                }
+                shift = Some(s);
+            }
+            other => {
+                return Err(ApiError::InvalidParameter(format!(
+                    "unknown query parameter `{other}`; expected speaker_id, pitch_shift"
+                )));
+            }
+        }
+    }
+    if speaker.is_none() && shift.is_none() {
+        return Err(ApiError::InvalidParameter("give `speaker_id` and/or `pitch_shift`".to_owned()));
+    }
+    if let Some(s) = &speaker
+        && state.speaker(s).is_none()
+    {
+        return Err(unknown_speaker(state, s));
+    }
+    Ok((speaker, shift.unwrap_or(0.0)))
+}
+
+async fn convert(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (speaker, semitones) = convert_params(&state, query.as_deref())?;
+    let bytes = read_body(&state, body).await?;
+    if !state.is_ready() {
+        return Err(ApiError::NotReady);
+    }
+    let m = &state.metrics;
+    let start = Instant::now();
+    let result = async {
+        let audio = step(m, Operation::Decode, || wav::decode(&bytes, false))?;
+        if audio.duration_secs() > state.cfg.max_audio_secs {
+            return Err(ApiError::AudioTooLong(format!(
+                "{:.1} s of audio; the limit is {} s",
+                audio.duration_secs(),
+                state.cfg.max_audio_secs
+            )));
+        }
+        let deadline = Duration::from_secs_f64(state.cfg.deadline_secs);
+        let entry = speaker.as_deref().and_then(|s| state.speaker(s));
+        let target = Target {
+            f0: entry.map(|e| e.speaker.target_f0),
+            semitones,
+            formant_scale: entry.map_or(1.0, |e| e.speaker.formant_scale),
+        };
+        let work = async {
+            let _permit = state.limiter.acquire(deadline).await?;
+            blocking(&state, audio, target).await
+        };
+        tokio::time::timeout(deadline, work).await.map_err(|_| ApiError::Timeout)?
+    }
+    .await;
+    m.audio_processing_duration_seconds
+        .get(Operation::VoiceConversion)
+        .observe(start.elapsed().as_secs_f64());
+    let ok = if result.is_ok() {
+        crate::metrics::label::Success::True
+    } else {
+        crate::metrics::label::Success::False
+    };
+    m.audio_processing_total.get(Operation::VoiceConversion, ok).inc();
+    let (wav, report) = result?;
+    Ok(wav_response(wav, report, speaker.as_deref()))
+}
+
+async fn speakers(State(state): State<AppState>) -> Response {
+    let list: Vec<_> = state.speakers.iter().map(|s| &s.speaker).collect();
+    axum::Json(serde_json::json!({ "speakers": list })).into_response()
+}
+
+async fn health() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if !state.is_ready() {
+        return Err(ApiError::NotReady);
+    }
+    Ok(axum::Json(serde_json::json!({"status": "ready", "backend": crate::dsp::backend_name()}))
+        .into_response())
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let text = state.metrics.render().map_err(|e| ApiError::Internal(format!("metrics: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}

@@ -1,0 +1,69 @@
+//! The voice pipeline: resample to the internal rate, estimate the source F0, shift pitch and
+//! formants to the target, normalise loudness. Each step is timed into the spec's metrics.
+
+use crate::dsp::{self, Dsp, Engine};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::metrics::label::{Operation, Success};
+use crate::wav::Audio;
+use std::time::Instant;
+
+/// The rate the signal path runs at and the daemon answers with (espeak-ng's native rate).
+pub const INTERNAL_RATE: u32 = 22_050;
+/// Loudness target (linear RMS, about -20 dBFS) and peak ceiling.
+const TARGET_RMS: f32 = 0.1;
+const PEAK: f32 = 0.97;
+
+/// Where the voice should end up.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// Median F0 to reach, in Hz; `None` keeps the source's.
+    pub f0: Option<f32>,
+    /// Extra shift in semitones, added after reaching `f0`.
+    pub semitones: f32,
+    pub formant_scale: f32,
+}
+
+/// What the transform did, for response headers.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    pub source_f0: Option<f32>,
+    pub ratio: f32,
+}
+
+/// Runs `f` as audio-processing step `op`: duration and outcome go to the spec's metrics.
+pub fn step<T>(m: &Metrics, op: Operation, f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+    let start = Instant::now();
+    let out = f();
+    m.audio_processing_duration_seconds.get(op).observe(start.elapsed().as_secs_f64());
+    let success = if out.is_ok() { Success::True } else { Success::False };
+    m.audio_processing_total.get(op, success).inc();
+    out
+}
+
+pub fn transform(
+    dsp: &Dsp<Engine>,
+    m: &Metrics,
+    audio: &Audio,
+    target: Target,
+) -> Result<(Audio, Report), ApiError> {
+    let x = dsp.tensor(&audio.samples);
+    let x = step(m, Operation::Resample, || {
+        Ok(dsp::resample(&dsp.device, x, INTERNAL_RATE as f32 / audio.sample_rate as f32))
+    })?;
+    let inference = Instant::now();
+    let source_f0 = dsp::estimate_f0(dsp, x.clone(), INTERNAL_RATE);
+    let base = match (target.f0, source_f0) {
+        (Some(want), Some(have)) => want / have,
+        _ => 1.0,
+    };
+    let ratio = (base * 2f32.powf(target.semitones / 12.0)).clamp(0.25, 4.0);
+    let shifted = step(m, Operation::PitchShift, || Ok(dsp.pitch_shift(x, ratio, target.formant_scale)))?;
+    m.model_inference_duration_seconds.observe(inference.elapsed().as_secs_f64());
+    let y = step(m, Operation::Normalize, || Ok(dsp::normalize_loudness(shifted, TARGET_RMS, PEAK)))?;
+    let samples = dsp::to_vec(y);
+    if samples.iter().any(|v| !v.is_finite()) {
+        return Err(ApiError::Internal("the signal path produced non-finite samples".to_owned()));
+    }
+    Ok((Audio { samples, sample_rate: INTERNAL_RATE }, Report { source_f0, ratio }))
+}

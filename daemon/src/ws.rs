@@ -1,0 +1,63 @@
+//! `GET /ws/synthesize`: each text message is a synthesis request; the answer is the WAV as
+//! binary frames followed by a JSON summary (or a JSON error). The socket survives errors.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+
+/// Audio is streamed in frames of this many bytes.
+pub const CHUNK: usize = 16 * 1024;
+
+pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| session(state, socket))
+}
+
+async fn session(state: AppState, mut socket: WebSocket) {
+    let m = &state.metrics;
+    m.websocket_connections_total.inc();
+    m.active_websocket_connections.inc();
+    while let Some(Ok(msg)) = socket.recv().await {
+        let reply = match msg {
+            Message::Text(text) => handle(&state, text.as_bytes()).await,
+            Message::Binary(_) => {
+                Err(ApiError::MalformedJson("send requests as JSON text messages".to_owned()))
+            }
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        let sent = match reply {
+            Ok(frames) => {
+                let mut ok = true;
+                for f in frames {
+                    if socket.send(f).await.is_err() {
+                        ok = false;
+                        break;
+                    }
+                }
+                ok
+            }
+            Err(e) => socket.send(Message::Text(e.body().to_string().into())).await.is_ok(),
+        };
+        if !sent {
+            break;
+        }
+    }
+    m.active_websocket_connections.dec();
+}
+
+async fn handle(state: &AppState, bytes: &[u8]) -> Result<Vec<Message>, ApiError> {
+    let req = crate::routes::parse_synthesis(state, bytes)?;
+    let (wav, report) = crate::routes::run_synthesis(state, &req).await?;
+    let mut frames: Vec<Message> = wav.chunks(CHUNK).map(|c| Message::Binary(c.to_vec().into())).collect();
+    let done = serde_json::json!({
+        "done": true,
+        "bytes": wav.len(),
+        "chunks": frames.len(),
+        "speaker_id": req.speaker_id,
+        "pitch_ratio": report.ratio,
+    });
+    frames.push(Message::Text(done.to_string().into()));
+    Ok(frames)
+}
