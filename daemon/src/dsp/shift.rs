@@ -30,8 +30,7 @@ impl<B: Backend> Dsp<B> {
         let expected =
             Tensor::<B, 1>::from_data(TensorData::new(expected, [bins]), &self.device).unsqueeze::<2>();
         let advance = if frames > 1 {
-            let d =
-                phase.clone().slice(1..frames) - phase.clone().slice(0..frames - 1) - expected.clone();
+            let d = phase.clone().slice(1..frames) - phase.clone().slice(0..frames - 1) - expected.clone();
             let wrapped = d.clone() - (d / (2.0 * PI)).round() * (2.0 * PI);
             Tensor::cat(vec![phase.clone().slice(0..1), (wrapped + expected) * stretch], 0)
         } else {
@@ -92,7 +91,8 @@ impl<B: Backend> Dsp<B> {
         let m = |v: Vec<f32>| Tensor::<B, 2>::from_data(TensorData::new(v, [bins, bins]), &self.device);
         let env = mag.matmul(m(smooth));
         let wanted = env.clone().matmul(m(warp));
-        (wanted / env.clamp_min(1e-6)).clamp(0.0, 8.0) * keep
+        // Bounded so a lone partial (a pure tone has no envelope to keep) is attenuated, not erased.
+        (wanted / env.clamp_min(1e-6)).clamp(0.25, 4.0) * keep
     }
 }
 
@@ -119,11 +119,17 @@ pub fn estimate_f0<B: Backend>(dsp: &Dsp<B>, x: Tensor<B, 1>, sample_rate: u32) 
         if r0 <= energy_floor || r0 <= 0.0 {
             continue;
         }
-        let (lag, peak) =
-            (lo..hi).map(|l| (l, row[l])).fold((lo, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
-        if peak / r0 < 0.45 || lag <= lo || lag + 1 >= hi {
+        // The autocorrelation of a periodic frame peaks at every multiple of the period with
+        // nearly equal height; the period is the first local peak close to the highest one.
+        let best = (lo..hi).map(|l| row[l]).fold(f32::MIN, f32::max);
+        if best / r0 < 0.45 {
             continue;
         }
+        let Some(lag) =
+            (lo + 1..hi - 1).find(|&l| row[l] >= 0.9 * best && row[l] >= row[l - 1] && row[l] >= row[l + 1])
+        else {
+            continue;
+        };
         // Parabolic interpolation of the peak for sub-sample lag precision.
         let (a, b, c) = (row[lag - 1], row[lag], row[lag + 1]);
         let denom = a - 2.0 * b + c;
