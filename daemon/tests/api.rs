@@ -102,9 +102,7 @@ async fn convert_shifts_a_220_hz_tone_up_an_octave_from_any_supported_wav() {
         stereo.extend_from_slice(b"RIFF");
         stereo.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
         stereo.extend_from_slice(b"WAVEfmt ");
-        for v in [16u32] {
-            stereo.extend_from_slice(&v.to_le_bytes());
-        }
+        stereo.extend_from_slice(&16u32.to_le_bytes());
         for v in [3u16, 2] {
             stereo.extend_from_slice(&v.to_le_bytes());
         }
