@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job: generate the monitoring stack from specs/, validate it with avctl and the real
-# tools (promtool, docker-compose), and print a summary.
+# tools (promtool, docker-compose, compose-spec schema), then start the daemon on its CPU
+# default at http://127.0.0.1:5000 (Ctrl-C stops it cleanly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export AVCTL_GRAFANA_SCHEMAS="${AVCTL_GRAFANA_SCHEMAS:-$(cd .. && pwd)/shared/schemas/grafana}"
-cargo build --release --locked -q -p avctl
+cargo build --release --locked -q -p avctl -p autovoice-daemon
 avctl=./target/release/avctl
 $avctl validate
 $avctl generate
@@ -13,4 +14,5 @@ promtool check config generated/prometheus/prometheus.yml
 promtool check rules generated/prometheus/rules/*.yml
 GRAFANA_ADMIN_PASSWORD="${GRAFANA_ADMIN_PASSWORD:-placeholder-for-config-check}" docker-compose -f docker-compose.yml config -q
 .tools/venv/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
-echo "run.sh: stack generated and validated"
+echo "run.sh: stack generated and validated; starting the daemon on ${AUTOVOICE_LISTEN:-127.0.0.1:5000}"
+exec ./target/release/autovoiced "$@"

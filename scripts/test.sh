@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, lints, unit/snapshot/integration tests (with the real
-# promtool, docker-compose and check-jsonschema), and the generated-output drift check.
+# promtool, docker-compose and check-jsonschema), the generated-output drift check, and the
+# README's curl examples against a live daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,7 +10,8 @@ export AVCTL_GRAFANA_SCHEMAS="${AVCTL_GRAFANA_SCHEMAS:-$(cd .. && pwd)/shared/sc
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-cargo build --locked -q -p avctl
-./target/debug/avctl validate
-./target/debug/avctl generate --check
+cargo build --release --locked -q -p avctl -p autovoice-daemon
+./target/release/avctl validate
+./target/release/avctl generate --check
+bash scripts/check-readme.sh
 echo "test.sh: all checks passed"

@@ -31,7 +31,9 @@ async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
 }
 
 async fn health_ok(addr: SocketAddr) -> bool {
-    raw(addr, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.starts_with("HTTP/1.1 200")
+    raw(addr, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .starts_with("HTTP/1.1 200")
 }
 
 #[tokio::test]
@@ -39,7 +41,8 @@ async fn websocket_streams_audio_then_a_summary_and_survives_bad_messages() {
     require_espeak();
     let state = ready_state();
     let addr = serve(state.clone()).await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/synthesize")).await.expect("connect");
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/synthesize")).await.expect("connect");
     assert_eq!(metric(&state, "autovoice_active_websocket_connections"), 1.0);
     ws.send(Message::Text("{not json".into())).await.expect("send");
     let Some(Ok(Message::Text(err))) = ws.next().await else { panic!("expected an error message") };
@@ -64,18 +67,38 @@ async fn websocket_streams_audio_then_a_summary_and_survives_bad_messages() {
         tokio::task::yield_now().await;
     }
     assert_eq!(metric(&state, "autovoice_websocket_connections_total"), 1.0);
-    assert_eq!(metric(&state, r#"autovoice_synthesis_requests_total{speaker_id="bass",success="true"}"#), 1.0);
-    assert_eq!(metric(&state, r#"autovoice_http_requests_total{endpoint="/ws/synthesize",method="GET",status="101"}"#), 1.0);
+    assert_eq!(
+        metric(&state, r#"autovoice_synthesis_requests_total{speaker_id="bass",success="true"}"#),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &state,
+            r#"autovoice_http_requests_total{endpoint="/ws/synthesize",method="GET",status="101"}"#
+        ),
+        1.0
+    );
 }
 
 /// At least 30 kinds of malformed requests; after each the server still answers /health.
 #[tokio::test]
 async fn malformed_traffic_does_not_stop_the_server() {
-    let state = state_with(|c| { c.max_body_bytes = 64 * 1024; c.max_audio_secs = 2.0; }, None, true);
+    let state = state_with(
+        |c| {
+            c.max_body_bytes = 64 * 1024;
+            c.max_audio_secs = 2.0;
+        },
+        None,
+        true,
+    );
     let addr = serve(state.clone()).await;
     let wav = tone_wav(200.0, 0.2, 8000);
     let req = |method: &str, path: &str, headers: &str, body: &[u8]| {
-        let mut v = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        let mut v = format!(
+            "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
         v.extend_from_slice(body);
         v
     };
@@ -123,7 +146,12 @@ async fn malformed_traffic_does_not_stop_the_server() {
         req("PUT", "/speakers", "", b""),
         req("GET", "/../../etc/passwd", "", b""),
         req("GET", "/ws/synthesize", "", b""),
-        req("GET", "/ws/synthesize", "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n", b""),
+        req(
+            "GET",
+            "/ws/synthesize",
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n",
+            b"",
+        ),
         req("GET", "/health", &format!("X-Request-Id: {}\r\n", "x".repeat(500)), b""),
         req("GET", "/health", "X-Request-Id: ../\r\n", b""),
         req("GET", "/speakers", "Authorization: Bearer \r\n", b""),
@@ -136,12 +164,21 @@ async fn malformed_traffic_does_not_stop_the_server() {
     }
     // Every status the server produced is inside the spec's domain: nothing was left uncounted.
     let text = state.metrics.render().expect("render");
-    assert!(text.contains(r#"error_type="malformed_json""#) && text.contains(r#"error_type="unsupported_audio""#));
+    assert!(
+        text.contains(r#"error_type="malformed_json""#) && text.contains(r#"error_type="unsupported_audio""#)
+    );
 }
 
 #[tokio::test]
 async fn overload_is_refused_at_once_while_health_and_metrics_answer() {
-    let state = state_with(|c| { c.concurrency = 1; c.queue = 1; }, None, true);
+    let state = state_with(
+        |c| {
+            c.concurrency = 1;
+            c.queue = 1;
+        },
+        None,
+        true,
+    );
     let addr = serve(state.clone()).await;
     let _slot = state.limiter.acquire(Duration::from_secs(1)).await.expect("slot");
     // One request may queue; the rest are refused immediately.
@@ -165,7 +202,11 @@ async fn overload_is_refused_at_once_while_health_and_metrics_answer() {
         assert!(answer.to_ascii_lowercase().contains("retry-after: 1"), "{answer}");
         assert!(start.elapsed() < Duration::from_secs(2), "503 must be immediate");
         assert!(health_ok(addr).await);
-        assert!(raw(addr, b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+        assert!(
+            raw(addr, b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                .await
+                .starts_with("HTTP/1.1 200")
+        );
     }
     drop(_slot);
     let served = queued.await.expect("join");
@@ -189,13 +230,18 @@ fn the_binary_shuts_down_cleanly_on_sigterm() {
         assert!(start.elapsed() < Duration::from_secs(20), "daemon did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let status =
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let code = child.wait().expect("wait");
     assert!(code.success(), "exit status {code}");
     let mut log = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().expect("stdout"), &mut log).expect("log");
-    let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).expect("every log line is JSON")).collect();
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).expect("every log line is JSON")).collect();
     assert!(lines.iter().any(|l| l["fields"]["message"] == "shut down cleanly"), "{log}");
-    assert!(lines.iter().any(|l| l["fields"]["backend"] == "cpu (ndarray)"), "backend logged at start: {log}");
+    assert!(
+        lines.iter().any(|l| l["fields"]["backend"] == "cpu (ndarray)"),
+        "backend logged at start: {log}"
+    );
 }

@@ -1,0 +1,55 @@
+//! Real-time factor of /synthesize and /convert for a 5 s utterance on the CPU backend, and the
+//! `/metrics` render time. RTF = processing time / audio duration (printed after the runs).
+
+use autovoice_daemon::config::Config;
+use autovoice_daemon::routes::{SynthesisRequest, run_synthesis};
+use autovoice_daemon::voice::{Target, transform};
+use autovoice_daemon::{AppState, speakers, wav};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::time::Instant;
+
+/// About five seconds of speech from espeak-ng at its default rate.
+const TEXT: &str =
+    "AutoVoice turns text into speech and converts voices on the graphics card or the processor.";
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let state = AppState::new(Config::for_tests(), speakers::builtin(), None).expect("state");
+    state.load_models();
+    let req = SynthesisRequest { text: TEXT.to_owned(), speaker_id: "alto".to_owned(), format: None };
+    let (bytes, _) = rt.block_on(run_synthesis(&state, &req)).expect("synthesis (is espeak-ng installed?)");
+    let audio = wav::decode(&bytes, false).expect("wav");
+    let secs = audio.duration_secs();
+    println!("utterance: {secs:.2} s of audio");
+
+    let mut group = c.benchmark_group("daemon");
+    group.sample_size(10);
+    group.bench_function("synthesize_utterance", |b| {
+        b.iter(|| rt.block_on(run_synthesis(&state, &req)).expect("synthesis"))
+    });
+    let dsp = state.dsp.get().expect("loaded");
+    let target = Target { f0: Some(120.0), semitones: 0.0, formant_scale: 0.92 };
+    group.bench_function("convert_utterance", |b| {
+        b.iter(|| transform(dsp, &state.metrics, &audio, target).expect("convert"))
+    });
+    group.finish();
+    c.bench_function("metrics_render", |b| b.iter(|| state.metrics.render().expect("render")));
+
+    // The RTFs, measured directly as a mean over a few runs, for the README.
+    let runs = 5;
+    let t = Instant::now();
+    for _ in 0..runs {
+        rt.block_on(run_synthesis(&state, &req)).expect("synthesis");
+    }
+    let syn = t.elapsed().as_secs_f64() / f64::from(runs);
+    let t = Instant::now();
+    for _ in 0..runs {
+        transform(dsp, &state.metrics, &audio, target).expect("convert");
+    }
+    let conv = t.elapsed().as_secs_f64() / f64::from(runs);
+    println!("RTF synthesize: {:.3} ({syn:.3} s for {secs:.2} s)", syn / secs);
+    println!("RTF convert:    {:.3} ({conv:.3} s for {secs:.2} s)", conv / secs);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
