@@ -6,6 +6,7 @@ pub mod emit;
 pub mod grafana_check;
 pub mod output;
 pub mod promql;
+pub mod slo;
 pub mod synth;
 pub mod usage;
 pub mod validate;

@@ -31,6 +31,8 @@ pub fn load_and_check(ctx: &Ctx) -> (avspec::Loaded, Vec<Diagnostic>) {
 pub fn check_loaded(loaded: &avspec::Loaded, grafana_schemas: Option<&Path>) -> Vec<Diagnostic> {
     let mut diags = loaded.diagnostics.clone();
     if let Some(spec) = &loaded.spec {
+        // Checks run on the spec as generated: with the SLO rules, alerts and dashboard row.
+        let spec = &crate::slo::expand(spec);
         let index = Index::new(spec);
         diags.extend(avspec::check::check(spec));
         diags.extend(crate::validate::validate(&index, &loaded.sources));
@@ -124,7 +126,8 @@ pub fn generate(ctx: &Ctx, out: &Path, check: bool, quiet: bool, opts: &GenOptio
         eprintln!("error: the spec has errors; nothing was generated");
         return CANNOT_RUN;
     };
-    let index = Index::new(spec);
+    let expanded = crate::slo::expand(spec);
+    let index = Index::new(&expanded);
     let files = match emit::generate_all(&index, opts) {
         Ok(f) => f,
         Err(e) => {

@@ -41,6 +41,11 @@ pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
             let labels = promql::parse(&r.expr).ok().and_then(|e| {
                 walk::Walker::new(index, sources, &records, r.expr.loc, &mut ignored).labels(&e)
             });
+            // The rule's own labels are attached to every output series.
+            let labels = labels.map(|mut l| {
+                l.extend(r.labels.iter().map(|kv| kv.name.value.clone()));
+                l
+            });
             records.insert(r.record.value.clone(), labels);
         }
     }

@@ -43,6 +43,9 @@ pub struct Dashboard {
     pub time_range: Sp<PromDuration>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variables: Vec<Variable>,
+    /// Append a generated row with each SLO's error budget left and burn rates.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub slo_row: bool,
     pub rows: Vec<Row>,
 }
 
