@@ -318,7 +318,19 @@ fn slo_row(spec: &Spec) -> Row {
 /// The spec with every SLO's rules, alerts and dashboard row added.
 pub fn expand(spec: &Spec) -> Spec {
     let mut out = spec.clone();
-    for slo in &spec.slos {
+    // A latency SLO whose threshold is not a bucket bound cannot be measured; it gets no rules
+    // (lint/bucket-missing-slo-threshold reports it once instead of every rule repeating it).
+    let measurable = |slo: &&Slo| match &slo.sli.value {
+        Sli::Latency { histogram, threshold, .. } => spec
+            .sources
+            .iter()
+            .flat_map(|s| &s.metrics)
+            .find(|m| m.name.value == histogram.value)
+            .and_then(|m| m.buckets.as_ref())
+            .is_some_and(|b| b.iter().any(|v| (v.value - threshold.value).abs() <= 1e-9)),
+        Sli::Ratio { .. } => true,
+    };
+    for slo in spec.slos.iter().filter(measurable) {
         out.recording_rules.extend(rules(slo));
         out.alerts.extend(alerts(slo));
     }

@@ -89,6 +89,9 @@ pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
             }
         }
     }
+    // Rules generated from one SLO all point at that SLO: one finding per code and place.
+    let mut at = BTreeSet::new();
+    out.retain(|d| d.loc.is_unknown() || at.insert((d.code, d.loc)));
     out.extend(lints::lints(index, sources));
     out.extend(cardinality::check(index));
     out
