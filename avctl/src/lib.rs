@@ -8,5 +8,6 @@ pub mod output;
 pub mod promql;
 pub mod slo;
 pub mod synth;
+pub mod unit;
 pub mod usage;
 pub mod validate;

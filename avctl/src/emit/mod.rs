@@ -7,6 +7,7 @@ pub mod grafana;
 mod grafana_json;
 pub mod prometheus;
 pub mod rules;
+pub mod tests;
 
 use avspec::index::Index;
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     files.push(OutFile { path: g.join("prometheus/prometheus.yml"), contents: prometheus::config(index)? });
     for (name, contents) in rules::rule_files(index)? {
         files.push(OutFile { path: g.join("prometheus/rules").join(name), contents });
+    }
+    for (name, contents) in tests::test_files(index)?.0 {
+        files.push(OutFile { path: g.join("prometheus/tests").join(name), contents });
     }
     files.extend(grafana::files(index)?);
     files.push(OutFile { path: PathBuf::from("docker-compose.yml"), contents: compose::compose(index)? });

@@ -1,0 +1,109 @@
+//! `generated/prometheus/tests/<group>.test.yml`: promtool unit tests, one file per rule group.
+
+use super::to_yaml;
+use crate::unit::{AlertTests, tests_for};
+use avspec::PromDuration;
+use avspec::index::Index;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+struct TestFile {
+    rule_files: Vec<String>,
+    evaluation_interval: String,
+    tests: Vec<TestGroup>,
+}
+
+#[derive(Serialize)]
+struct TestGroup {
+    name: String,
+    interval: String,
+    input_series: Vec<InputSeries>,
+    alert_rule_test: Vec<AlertRuleTest>,
+}
+
+#[derive(Serialize)]
+struct InputSeries {
+    series: String,
+    values: String,
+}
+
+#[derive(Serialize)]
+struct AlertRuleTest {
+    eval_time: String,
+    alertname: String,
+    exp_alerts: Vec<ExpAlertYaml>,
+}
+
+#[derive(Serialize)]
+struct ExpAlertYaml {
+    exp_labels: BTreeMap<String, String>,
+    exp_annotations: BTreeMap<String, String>,
+}
+
+fn dur(ms: i64) -> String {
+    PromDuration(u64::try_from(ms).unwrap_or(0)).to_string()
+}
+
+/// `name{a="b",...}` with label values escaped as PromQL strings.
+fn series_text(labels: &BTreeMap<String, String>) -> String {
+    let name = labels.get("__name__").cloned().unwrap_or_default();
+    let body: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{name}{{{}}}", body.join(","))
+}
+
+/// `(file name, contents)` per rule group that has alerts, plus the per-alert outcome.
+pub fn test_files(index: &Index<'_>) -> Result<(Vec<(String, String)>, Vec<AlertTests>), String> {
+    let all = tests_for(index);
+    let mut by_group: BTreeMap<&str, Vec<&AlertTests>> = BTreeMap::new();
+    for t in &all {
+        by_group.entry(t.group.as_str()).or_default().push(t);
+    }
+    let mut files = Vec::new();
+    for (group, alerts) in by_group {
+        let step = alerts.iter().map(|a| a.eval_interval_ms).max().unwrap_or(60_000);
+        let tests: Vec<TestGroup> = alerts
+            .iter()
+            .flat_map(|a| &a.cases)
+            .map(|c| TestGroup {
+                name: c.name.clone(),
+                interval: dur(c.interval_ms),
+                input_series: c
+                    .series
+                    .iter()
+                    .map(|s| InputSeries { series: series_text(&s.labels), values: s.notation.clone() })
+                    .collect(),
+                alert_rule_test: c
+                    .checks
+                    .iter()
+                    .map(|k| AlertRuleTest {
+                        eval_time: dur(k.eval_ms),
+                        alertname: k.alertname.clone(),
+                        exp_alerts: k
+                            .alerts
+                            .iter()
+                            .map(|e| ExpAlertYaml {
+                                exp_labels: e.labels.clone(),
+                                exp_annotations: e.annotations.clone(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        if tests.is_empty() {
+            continue;
+        }
+        let file = TestFile {
+            rule_files: vec![format!("../rules/{group}.yml")],
+            evaluation_interval: dur(step),
+            tests,
+        };
+        files.push((format!("{group}.test.yml"), to_yaml(&file)?));
+    }
+    Ok((files, all))
+}

@@ -1,0 +1,239 @@
+//! Input series for one alert, from the selectors its expression uses and each metric's type:
+//! counters split into "matched" and "other" series by a knob, gauges scaled by it, histogram
+//! buckets shifted between a fast and a slow bucket by it.
+
+use super::MINUTE;
+use super::eval::{Labels, Sample, Series};
+use crate::promql;
+use avspec::index::{Index, MetricRef};
+use avspec::{Domain, MetricType, SourceKind, Unit};
+use promql_parser::label::MatchOp;
+use promql_parser::parser::{Expr, VectorSelector};
+use std::collections::BTreeMap;
+
+/// Per-sample increment of a counter family at full rate (100 events per minute).
+pub const PER_SAMPLE: f64 = 100.0;
+
+/// A metric family the alert reads, with every selector on it.
+pub struct Family<'a> {
+    pub metric: MetricRef<'a>,
+    pub selectors: Vec<&'a VectorSelector>,
+}
+
+pub fn families<'a>(index: &Index<'a>, e: &'a Expr) -> Result<Vec<Family<'a>>, String> {
+    let mut out: BTreeMap<String, Family<'a>> = BTreeMap::new();
+    for vs in promql::selectors(e) {
+        let name = promql::selector_name(vs).ok_or("a selector without a metric name")?;
+        let (m, _) = index.series(name).ok_or_else(|| format!("`{name}` is not a declared metric"))?;
+        out.entry(m.metric.name.value.clone())
+            .or_insert(Family { metric: m, selectors: vec![] })
+            .selectors
+            .push(vs);
+    }
+    Ok(out.into_values().collect())
+}
+
+fn domain_values(index: &Index<'_>, label: &str) -> Vec<String> {
+    match index.labels.get(label).map(|d| &d.domain.value) {
+        Some(Domain::Values(v)) => v.iter().map(|x| x.value.clone()).collect(),
+        Some(Domain::ScrapeJobs) => index.jobs.keys().map(|s| (*s).to_owned()).collect(),
+        _ => vec![format!("test-{label}-0"), format!("test-{label}-1")],
+    }
+}
+
+fn ok(op: &MatchOp, want: &str, v: &str) -> bool {
+    match op {
+        MatchOp::Equal => v == want,
+        MatchOp::NotEqual => v != want,
+        MatchOp::Re(r) => r.is_match(v),
+        MatchOp::NotRe(r) => !r.is_match(v),
+    }
+}
+
+/// Label sets of the "matched" series and, when selectors disagree on a label, the "other" one.
+pub fn label_sets(index: &Index<'_>, f: &Family<'_>) -> (Labels, Option<Labels>) {
+    let m = f.metric.metric;
+    let mut labels: Vec<String> = m.labels.iter().map(|l| l.value.clone()).collect();
+    if f.metric.source.kind.value != SourceKind::Synthetic {
+        labels.extend(["job".to_owned(), "instance".to_owned()]);
+    }
+    let job = index
+        .spec
+        .prometheus
+        .jobs
+        .iter()
+        .find(|j| j.source.value == f.metric.source.name.value)
+        .map(|j| j.name.value.clone());
+    let mut matched = Labels::new();
+    let mut other: Option<Labels> = None;
+    let mut split_label = None;
+    for l in &labels {
+        let matchers: Vec<_> = f
+            .selectors
+            .iter()
+            .flat_map(|vs| vs.matchers.matchers.iter().filter(move |x| x.name == *l))
+            .collect();
+        let mut candidates = domain_values(index, l);
+        if l == "job" {
+            if let Some(j) = &job {
+                candidates.insert(0, j.clone());
+            }
+        } else if l == "instance" {
+            candidates = vec!["test-target:9999".to_owned(), "test-target:9998".to_owned()];
+        }
+        let value = candidates
+            .iter()
+            .find(|v| matchers.iter().all(|x| ok(&x.op, &x.value, v)))
+            .cloned()
+            .unwrap_or_else(|| candidates[0].clone());
+        matched.insert(l.clone(), value.clone());
+        // A label some selectors constrain and others do not splits the family in two.
+        let constrained =
+            f.selectors.iter().filter(|vs| vs.matchers.matchers.iter().any(|x| x.name == *l)).count();
+        if split_label.is_none() && constrained > 0 && constrained < f.selectors.len() {
+            if let Some(o) = candidates.iter().find(|v| !matchers.iter().all(|x| ok(&x.op, &x.value, v))) {
+                split_label = Some((l.clone(), o.clone()));
+            }
+        }
+    }
+    if let Some((l, v)) = split_label {
+        let mut o = matched.clone();
+        o.insert(l, v);
+        other = Some(o);
+    }
+    (matched, other)
+}
+
+fn gauge_scale(unit: Option<Unit>) -> f64 {
+    match unit {
+        Some(Unit::Bytes) => 17_179_869_184.0,
+        Some(Unit::Seconds) => 10.0,
+        Some(Unit::Ratio | Unit::Boolean) => 1.0,
+        _ => 100.0,
+    }
+}
+
+fn with_name(mut l: Labels, name: &str) -> Labels {
+    l.insert("__name__".to_owned(), name.to_owned());
+    l
+}
+
+/// Samples built from segments of constant increments, and their promtool notation. Values
+/// accumulate by repeated addition exactly as promtool expands `a+bxn`, so both see the same
+/// floats.
+pub fn segments(step_ms: i64, parts: &[(f64, usize)]) -> (Vec<Sample>, String) {
+    let mut samples = Vec::new();
+    let mut text = Vec::new();
+    let mut v = 0.0f64;
+    for (i, &(inc, count)) in parts.iter().enumerate().filter(|(_, p)| p.1 > 0) {
+        // Each segment starts one increment after the previous one's last value.
+        let mut k = if i == 0 && samples.is_empty() { 0.0 } else { v + inc };
+        text.push(format!("{k}+{inc}x{}", count - 1));
+        for _ in 0..count {
+            samples.push((samples.len() as i64 * step_ms, k));
+            v = k;
+            k += inc;
+        }
+    }
+    (samples, text.join(" "))
+}
+
+/// Counter samples, one per minute: `inc` per sample, restarting at sample `reset` (if any)
+/// at one increment, as a counter does after a process restart.
+pub fn counter(inc: f64, samples: usize, reset: Option<usize>) -> (Vec<Sample>, String) {
+    match reset {
+        Some(r) if r > 0 && r < samples => {
+            let (mut first, t1) = segments(MINUTE, &[(inc, r)]);
+            // After the reset the counter restarts from `inc` (a fresh process counted one step).
+            let (second, _) = segments(MINUTE, &[(inc, samples - r)]);
+            let offset = r as i64 * MINUTE;
+            first.extend(second.into_iter().map(|(t, v)| (t + offset, v + inc)));
+            (first, format!("{t1} {inc}+{inc}x{}", samples - r - 1))
+        }
+        _ => segments(MINUTE, &[(inc, samples)]),
+    }
+}
+
+/// All input series for knob `k` (0-100), `samples` minutes long.
+pub fn build(
+    index: &Index<'_>,
+    fams: &[Family<'_>],
+    k: u32,
+    samples: usize,
+    reset: Option<usize>,
+) -> Vec<Series> {
+    let share = f64::from(k) / 100.0;
+    let mut out = Vec::new();
+    for f in fams {
+        let m = f.metric.metric;
+        let name = &m.name.value;
+        let (matched, other) = label_sets(index, f);
+        match m.kind.value {
+            MetricType::Counter => {
+                // With a split, the knob is the matched share of traffic; without, the rate.
+                let (a, b) = if other.is_some() {
+                    (share * PER_SAMPLE, (1.0 - share) * PER_SAMPLE)
+                } else {
+                    (share * PER_SAMPLE, 0.0)
+                };
+                let (s, n) = counter(a, samples, reset);
+                out.push(Series { labels: with_name(matched, name), samples: s, notation: n });
+                if let Some(o) = other {
+                    let (s, n) = counter(b, samples, None);
+                    out.push(Series { labels: with_name(o, name), samples: s, notation: n });
+                }
+            }
+            MetricType::Gauge => {
+                let value = if m.unit.as_ref().is_some_and(|u| u.value == Unit::Boolean) {
+                    if k >= 50 { 1.0 } else { 0.0 }
+                } else {
+                    f64::from(k) * gauge_scale(m.unit.as_ref().map(|u| u.value)) / 100.0
+                };
+                let s = (0..samples).map(|i| (i as i64 * MINUTE, value)).collect();
+                out.push(Series {
+                    labels: with_name(matched, name),
+                    samples: s,
+                    notation: format!("{value}+0x{}", samples - 1),
+                });
+            }
+            MetricType::Histogram | MetricType::Summary => {
+                let bounds: Vec<f64> = m.buckets.iter().flat_map(|b| b.iter().map(|v| v.value)).collect();
+                let slow = share * PER_SAMPLE;
+                let fast = PER_SAMPLE - slow;
+                for (i, b) in bounds.iter().enumerate() {
+                    let inc = if i + 1 == bounds.len() { PER_SAMPLE } else { fast };
+                    let mut l = matched.clone();
+                    l.insert("le".to_owned(), b.to_string());
+                    let (s, n) = counter(inc, samples, None);
+                    out.push(Series {
+                        labels: with_name(l, &format!("{name}_bucket")),
+                        samples: s,
+                        notation: n,
+                    });
+                }
+                let mut l = matched.clone();
+                l.insert("le".to_owned(), "+Inf".to_owned());
+                let (s, n) = counter(PER_SAMPLE, samples, None);
+                out.push(Series {
+                    labels: with_name(l, &format!("{name}_bucket")),
+                    samples: s.clone(),
+                    notation: n.clone(),
+                });
+                out.push(Series {
+                    labels: with_name(matched.clone(), &format!("{name}_count")),
+                    samples: s,
+                    notation: n,
+                });
+                let sum = fast * bounds.first().copied().unwrap_or(0.0) / 2.0
+                    + slow * bounds.last().copied().unwrap_or(0.0);
+                let (s, n) = counter(sum, samples, None);
+                out.push(Series {
+                    labels: with_name(matched, &format!("{name}_sum")),
+                    samples: s,
+                    notation: n,
+                });
+            }
+        }
+    }
+    out
+}

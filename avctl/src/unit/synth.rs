@@ -1,0 +1,206 @@
+//! Builds the test cases of each alert and simulates the rules to know what promtool must see.
+
+use super::MINUTE;
+use super::eval::{Db, Labels, Series, Value};
+use super::render::render;
+use super::series;
+use crate::promql;
+use avspec::index::Index;
+use avspec::{Alert, RecordingRule};
+use promql_parser::parser::Expr;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub struct ExpAlert {
+    pub labels: Labels,
+    pub annotations: Labels,
+}
+
+/// At `eval_ms`, exactly `alerts` of `alertname` are firing.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub eval_ms: i64,
+    pub alertname: String,
+    pub alerts: Vec<ExpAlert>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    /// Sample spacing of the input series.
+    pub interval_ms: i64,
+    pub series: Vec<Series>,
+    pub checks: Vec<Check>,
+}
+
+/// The tests of one alert, or why none could be generated.
+#[derive(Debug, Clone)]
+pub struct AlertTests {
+    pub alert: String,
+    pub group: String,
+    pub eval_interval_ms: i64,
+    pub cases: Vec<Case>,
+    pub unsupported: Option<String>,
+}
+
+pub(super) fn records(rules: &[RecordingRule]) -> BTreeMap<String, Vec<(Expr, Labels)>> {
+    let mut out: BTreeMap<String, Vec<(Expr, Labels)>> = BTreeMap::new();
+    for r in rules {
+        if let Ok(e) = promql::parse(&r.expr) {
+            let labels = r.labels.iter().map(|kv| (kv.name.value.clone(), kv.value.value.clone())).collect();
+            out.entry(r.record.value.clone()).or_default().push((e, labels));
+        }
+    }
+    out
+}
+
+/// The alert's output at `t`, or an error when the evaluator cannot follow the expression.
+pub(super) fn active(db: &Db, e: &Expr, t: i64) -> Result<Vec<(Labels, f64)>, String> {
+    match db.eval(e, t)? {
+        Value::Vector(v) => Ok(v),
+        Value::Scalar(_) => Err("the alert expression is a scalar".to_owned()),
+    }
+}
+
+/// Evaluates like the rule manager (every `step` from 0); returns the first time the alert
+/// fires (active for at least `for_`) and its series then.
+pub(super) fn simulate(
+    db: &Db,
+    e: &Expr,
+    for_ms: i64,
+    step: i64,
+    until: i64,
+) -> Result<Option<(i64, Vec<(Labels, f64)>)>, String> {
+    let mut since: Option<i64> = None;
+    let mut t = 0;
+    while t <= until {
+        let out = active(db, e, t)?;
+        if out.is_empty() {
+            since = None;
+        } else {
+            let start = *since.get_or_insert(t);
+            if t - start >= for_ms {
+                return Ok(Some((t, out)));
+            }
+        }
+        t += step;
+    }
+    Ok(None)
+}
+
+pub(super) fn expected(alert: &Alert, out: &[(Labels, f64)]) -> Result<Vec<ExpAlert>, String> {
+    let mut extra: Labels =
+        alert.labels.iter().map(|kv| (kv.name.value.clone(), kv.value.value.clone())).collect();
+    if let Some(s) = &alert.severity {
+        extra.insert("severity".to_owned(), s.value.as_str().to_owned());
+    }
+    out.iter()
+        .map(|(l, v)| {
+            let mut labels = l.clone();
+            labels.remove("__name__");
+            let template_labels = labels.clone();
+            labels.extend(extra.clone());
+            let mut annotations = Labels::new();
+            for (k, tpl) in [("summary", &alert.summary), ("description", &alert.description)] {
+                if let Some(t) = tpl {
+                    annotations.insert(k.to_owned(), render(t, &template_labels, *v)?);
+                }
+            }
+            Ok(ExpAlert { labels, annotations })
+        })
+        .collect()
+}
+
+/// Adds the runbook link every generated alert carries.
+pub(super) fn with_runbook(mut alerts: Vec<ExpAlert>, url: &str) -> Vec<ExpAlert> {
+    for a in &mut alerts {
+        a.annotations.insert("runbook_url".to_owned(), url.to_owned());
+    }
+    alerts
+}
+
+/// Tests of a hand-written alert: find the knob value where it starts firing, then a case just
+/// above (fires after exactly `for`, with a counter reset inside the window) and just below.
+fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result<Vec<Case>, String> {
+    let fams = series::families(index, e)?;
+    let for_ms = alert.for_.as_ref().map_or(0, |f| i64::try_from(f.millis()).unwrap_or(i64::MAX));
+    let minutes = usize::try_from((for_ms / MINUTE).max(0)).unwrap_or(0) + 30;
+    let recs = records(&index.spec.recording_rules);
+    let db_for = |k: u32, reset: Option<usize>| Db {
+        series: series::build(index, &fams, k, minutes, reset),
+        records: recs.clone(),
+    };
+    let end = (minutes as i64 - 1) * MINUTE;
+    let mut states = Vec::new();
+    for k in 0..=100u32 {
+        states.push(!active(&db_for(k, None), e, end)?.is_empty());
+    }
+    let flip = (0..100usize)
+        .find(|&k| states[k] != states[k + 1])
+        .ok_or("no input level makes it both fire and stay quiet")?;
+    let (fire, quiet) =
+        if states[flip + 1] { (flip as u32 + 1, flip as u32) } else { (flip as u32, flip as u32 + 1) };
+    let reset = Some(6);
+    let fire_db = db_for(fire, reset);
+    let (t_fire, out) = simulate(&fire_db, e, for_ms, MINUTE, end)?
+        .ok_or("the firing input never fires within the simulated window")?;
+    let alerts = with_runbook(expected(alert, &out)?, url);
+    let name = alert.name.value.clone();
+    let mut checks = Vec::new();
+    if for_ms > 0 {
+        checks.push(Check { eval_ms: t_fire - MINUTE, alertname: name.clone(), alerts: vec![] });
+    }
+    checks.push(Check { eval_ms: t_fire, alertname: name.clone(), alerts });
+    let quiet_db = db_for(quiet, None);
+    if simulate(&quiet_db, e, for_ms, MINUTE, end)?.is_some() {
+        return Err("the quiet input fires too; cannot separate the cases".to_owned());
+    }
+    Ok(vec![
+        Case {
+            name: format!(
+                "{name} fires {}m after its condition holds (input level {fire}%)",
+                for_ms / MINUTE
+            ),
+            interval_ms: MINUTE,
+            series: fire_db.series,
+            checks,
+        },
+        Case {
+            name: format!("{name} stays quiet just under its threshold (input level {quiet}%)"),
+            interval_ms: MINUTE,
+            series: quiet_db.series,
+            checks: vec![Check { eval_ms: end, alertname: name, alerts: vec![] }],
+        },
+    ])
+}
+
+/// Tests for every alert of the spec (expanded with SLO rules), keyed by rule group.
+pub fn tests_for(index: &Index<'_>) -> Vec<AlertTests> {
+    let mut out = Vec::new();
+    for alert in &index.spec.alerts {
+        let url = crate::emit::rules::runbook_url(index, alert);
+        let slo = index.spec.slos.iter().find(|s| super::slo_cases::is_slo_alert(s, alert));
+        let result = promql::parse(&alert.expr).and_then(|e| match slo {
+            Some(s) => super::slo_cases::cases(index, s, alert, &e, &url),
+            None => hand_written(index, alert, &e, &url),
+        });
+        let step = if slo.is_some() { super::slo_cases::STEP } else { MINUTE };
+        match result {
+            Ok(cases) => out.push(AlertTests {
+                alert: alert.name.value.clone(),
+                group: alert.group.value.clone(),
+                eval_interval_ms: step,
+                cases,
+                unsupported: None,
+            }),
+            Err(why) => out.push(AlertTests {
+                alert: alert.name.value.clone(),
+                group: alert.group.value.clone(),
+                eval_interval_ms: step,
+                cases: vec![],
+                unsupported: Some(why),
+            }),
+        }
+    }
+    out
+}
