@@ -57,7 +57,10 @@ fn series_text(labels: &BTreeMap<String, String>) -> String {
 }
 
 /// `(file name, contents)` per rule group that has alerts, plus the per-alert outcome.
-pub fn test_files(index: &Index<'_>) -> Result<(Vec<(String, String)>, Vec<AlertTests>), String> {
+/// Test files as `(name, contents)`.
+pub type Files = Vec<(String, String)>;
+
+pub fn test_files(index: &Index<'_>) -> Result<(Files, Vec<AlertTests>), String> {
     let all = tests_for(index);
     let mut by_group: BTreeMap<&str, Vec<&AlertTests>> = BTreeMap::new();
     for t in &all {

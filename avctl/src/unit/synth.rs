@@ -62,6 +62,9 @@ pub(super) fn active(db: &Db, e: &Expr, t: i64) -> Result<Vec<(Labels, f64)>, St
     }
 }
 
+/// When an alert fires and its series then.
+pub(super) type Firing = (i64, Vec<(Labels, f64)>);
+
 /// Evaluates like the rule manager (every `step` from 0); returns the first time the alert
 /// fires (active for at least `for_`) and its series then.
 pub(super) fn simulate(
@@ -70,7 +73,7 @@ pub(super) fn simulate(
     for_ms: i64,
     step: i64,
     until: i64,
-) -> Result<Option<(i64, Vec<(Labels, f64)>)>, String> {
+) -> Result<Option<Firing>, String> {
     let mut since: Option<i64> = None;
     let mut t = 0;
     while t <= until {
