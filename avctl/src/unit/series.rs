@@ -138,31 +138,46 @@ pub fn segments(step_ms: i64, parts: &[(f64, usize)]) -> (Vec<Sample>, String) {
     (samples, text.join(" "))
 }
 
-/// Counter samples, one per minute: `inc` per sample, restarting at sample `reset` (if any)
-/// at one increment, as a counter does after a process restart.
-pub fn counter(inc: f64, samples: usize, reset: Option<usize>) -> (Vec<Sample>, String) {
-    match reset {
-        Some(r) if r > 0 && r < samples => {
-            let (mut first, t1) = segments(MINUTE, &[(inc, r)]);
-            // After the reset the counter restarts from `inc` (a fresh process counted one step).
-            let (second, _) = segments(MINUTE, &[(inc, samples - r)]);
-            let offset = r as i64 * MINUTE;
-            first.extend(second.into_iter().map(|(t, v)| (t + offset, v + inc)));
-            (first, format!("{t1} {inc}+{inc}x{}", samples - r - 1))
+/// Counter samples, one per minute, from per-phase increments `(inc, samples)`; at sample
+/// `reset` (if any) the counter restarts at one increment, as after a process restart. The
+/// notation breaks into a new segment wherever the increment changes or the counter resets.
+pub fn counter(phases: &[(f64, usize)], reset: Option<usize>) -> (Vec<Sample>, String) {
+    let incs: Vec<f64> = phases.iter().flat_map(|&(inc, n)| std::iter::repeat_n(inc, n)).collect();
+    let mut samples = Vec::with_capacity(incs.len());
+    let mut text: Vec<String> = Vec::new();
+    let (mut v, mut seg_start, mut seg_inc, mut seg_len) = (0.0f64, 0.0f64, f64::NAN, 0usize);
+    let flush = |start: f64, inc: f64, len: usize, text: &mut Vec<String>| {
+        if len > 0 {
+            let inc = if inc.is_nan() { 0.0 } else { inc };
+            text.push(format!("{start}+{inc}x{}", len - 1));
         }
-        _ => segments(MINUTE, &[(inc, samples)]),
+    };
+    for (i, &inc) in incs.iter().enumerate() {
+        let restart = Some(i) == reset && i > 0;
+        let next = if i == 0 { 0.0 } else if restart { inc } else { v + inc };
+        // A new segment when the step differs from the running one or the counter restarted.
+        let continues = i > 0 && !restart && seg_len > 0 && (seg_len == 1 || inc == seg_inc);
+        if continues {
+            if seg_len == 1 {
+                seg_inc = inc;
+            }
+            seg_len += 1;
+        } else {
+            flush(seg_start, seg_inc, seg_len, &mut text);
+            seg_start = next;
+            seg_inc = f64::NAN;
+            seg_len = 1;
+        }
+        v = next;
+        samples.push((i as i64 * MINUTE, v));
     }
+    flush(seg_start, seg_inc, seg_len, &mut text);
+    (samples, text.join(" "))
 }
 
-/// All input series for knob `k` (0-100), `samples` minutes long.
-pub fn build(
-    index: &Index<'_>,
-    fams: &[Family<'_>],
-    k: u32,
-    samples: usize,
-    reset: Option<usize>,
-) -> Vec<Series> {
-    let share = f64::from(k) / 100.0;
+/// All input series for knob phases `(k, samples)` (k = 0-100), one sample per minute.
+pub fn build(index: &Index<'_>, fams: &[Family<'_>], phases: &[(u32, usize)], reset: Option<usize>) -> Vec<Series> {
+    let share = |k: u32| f64::from(k) / 100.0;
     let mut out = Vec::new();
     for f in fams {
         let m = f.metric.metric;
@@ -171,67 +186,49 @@ pub fn build(
         match m.kind.value {
             MetricType::Counter => {
                 // With a split, the knob is the matched share of traffic; without, the rate.
-                let (a, b) = if other.is_some() {
-                    (share * PER_SAMPLE, (1.0 - share) * PER_SAMPLE)
-                } else {
-                    (share * PER_SAMPLE, 0.0)
-                };
-                let (s, n) = counter(a, samples, reset);
+                let a: Vec<(f64, usize)> = phases.iter().map(|&(k, n)| (share(k) * PER_SAMPLE, n)).collect();
+                let b: Vec<(f64, usize)> = phases.iter().map(|&(k, n)| ((1.0 - share(k)) * PER_SAMPLE, n)).collect();
+                let (s, n) = counter(&a, reset);
                 out.push(Series { labels: with_name(matched, name), samples: s, notation: n });
                 if let Some(o) = other {
-                    let (s, n) = counter(b, samples, None);
+                    let (s, n) = counter(&b, None);
                     out.push(Series { labels: with_name(o, name), samples: s, notation: n });
                 }
             }
             MetricType::Gauge => {
-                let value = if m.unit.as_ref().is_some_and(|u| u.value == Unit::Boolean) {
-                    if k >= 50 { 1.0 } else { 0.0 }
-                } else {
-                    f64::from(k) * gauge_scale(m.unit.as_ref().map(|u| u.value)) / 100.0
-                };
-                let s = (0..samples).map(|i| (i as i64 * MINUTE, value)).collect();
-                out.push(Series {
-                    labels: with_name(matched, name),
-                    samples: s,
-                    notation: format!("{value}+0x{}", samples - 1),
-                });
+                let boolean = m.unit.as_ref().is_some_and(|u| u.value == Unit::Boolean);
+                let scale = gauge_scale(m.unit.as_ref().map(|u| u.value));
+                let value = |k: u32| if boolean { if k >= 50 { 1.0 } else { 0.0 } } else { f64::from(k) * scale / 100.0 };
+                let mut samples = Vec::new();
+                let mut text = Vec::new();
+                for &(k, n) in phases.iter().filter(|p| p.1 > 0) {
+                    let v = value(k);
+                    text.push(format!("{v}+0x{}", n - 1));
+                    let base = samples.len();
+                    samples.extend((0..n).map(|j| ((base + j) as i64 * MINUTE, v)));
+                }
+                out.push(Series { labels: with_name(matched, name), samples, notation: text.join(" ") });
             }
             MetricType::Histogram | MetricType::Summary => {
                 let bounds: Vec<f64> = m.buckets.iter().flat_map(|b| b.iter().map(|v| v.value)).collect();
-                let slow = share * PER_SAMPLE;
-                let fast = PER_SAMPLE - slow;
+                let fast: Vec<(f64, usize)> = phases.iter().map(|&(k, n)| (PER_SAMPLE - share(k) * PER_SAMPLE, n)).collect();
+                let all: Vec<(f64, usize)> = phases.iter().map(|&(_, n)| (PER_SAMPLE, n)).collect();
                 for (i, b) in bounds.iter().enumerate() {
-                    let inc = if i + 1 == bounds.len() { PER_SAMPLE } else { fast };
                     let mut l = matched.clone();
                     l.insert("le".to_owned(), b.to_string());
-                    let (s, n) = counter(inc, samples, None);
-                    out.push(Series {
-                        labels: with_name(l, &format!("{name}_bucket")),
-                        samples: s,
-                        notation: n,
-                    });
+                    let (s, n) = counter(if i + 1 == bounds.len() { &all } else { &fast }, None);
+                    out.push(Series { labels: with_name(l, &format!("{name}_bucket")), samples: s, notation: n });
                 }
                 let mut l = matched.clone();
                 l.insert("le".to_owned(), "+Inf".to_owned());
-                let (s, n) = counter(PER_SAMPLE, samples, None);
-                out.push(Series {
-                    labels: with_name(l, &format!("{name}_bucket")),
-                    samples: s.clone(),
-                    notation: n.clone(),
-                });
-                out.push(Series {
-                    labels: with_name(matched.clone(), &format!("{name}_count")),
-                    samples: s,
-                    notation: n,
-                });
-                let sum = fast * bounds.first().copied().unwrap_or(0.0) / 2.0
-                    + slow * bounds.last().copied().unwrap_or(0.0);
-                let (s, n) = counter(sum, samples, None);
-                out.push(Series {
-                    labels: with_name(matched, &format!("{name}_sum")),
-                    samples: s,
-                    notation: n,
-                });
+                let (s, n) = counter(&all, None);
+                out.push(Series { labels: with_name(l, &format!("{name}_bucket")), samples: s.clone(), notation: n.clone() });
+                out.push(Series { labels: with_name(matched.clone(), &format!("{name}_count")), samples: s, notation: n });
+                let (first, last) = (bounds.first().copied().unwrap_or(0.0), bounds.last().copied().unwrap_or(0.0));
+                let sum: Vec<(f64, usize)> =
+                    phases.iter().map(|&(k, n)| ((PER_SAMPLE - share(k) * PER_SAMPLE) * first / 2.0 + share(k) * PER_SAMPLE * last, n)).collect();
+                let (s, n) = counter(&sum, None);
+                out.push(Series { labels: with_name(matched, &format!("{name}_sum")), samples: s, notation: n });
             }
         }
     }

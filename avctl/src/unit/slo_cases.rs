@@ -112,10 +112,13 @@ pub fn cases(index: &Index<'_>, slo: &Slo, alert: &Alert, e: &Expr, url: &str) -
     let db = |series: Vec<Series>| Db { series, records: recs.clone() };
     let mut out = Vec::new();
 
-    // Fires: a steady error share 1.5x over the threshold.
-    let share = (threshold * 1.5).min(1.0);
-    let horizon = long + for_ms + 2 * STEP;
-    let fire = db(inputs(index, slo, &[(share, rate, samples(horizon))])?);
+    // Fires: an error share 1.37x over the threshold. The long window crosses the threshold
+    // 1/1.37 of the way in, between samples, so float rounding cannot move the firing time.
+    let share = (threshold * 1.37).min(1.0);
+    // Errors start after a long window of clean traffic, so when the alert fires depends on
+    // both windows (a changed window changes the firing time).
+    let horizon = 2 * long + for_ms + 2 * STEP;
+    let fire = db(inputs(index, slo, &[(0.0, rate, samples(long)), (share, rate, samples(long + for_ms + 2 * STEP))])?);
     let (t_fire, got) = simulate(&fire, e, for_ms, STEP, horizon)?.ok_or("the firing input never fires")?;
     let alerts = with_runbook(expected(alert, &got)?, url);
     let mut checks = Vec::new();

@@ -43,6 +43,9 @@ pub struct AlertTests {
     pub unsupported: Option<String>,
 }
 
+/// Minutes of quiet input before a firing case switches to its firing level.
+const WARMUP: usize = 10;
+
 pub(super) fn records(rules: &[RecordingRule]) -> BTreeMap<String, Vec<(Expr, Labels)>> {
     let mut out: BTreeMap<String, Vec<(Expr, Labels)>> = BTreeMap::new();
     for r in rules {
@@ -129,22 +132,24 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
     let for_ms = alert.for_.as_ref().map_or(0, |f| i64::try_from(f.millis()).unwrap_or(i64::MAX));
     let minutes = usize::try_from((for_ms / MINUTE).max(0)).unwrap_or(0) + 30;
     let recs = records(&index.spec.recording_rules);
-    let db_for = |k: u32, reset: Option<usize>| Db {
-        series: series::build(index, &fams, k, minutes, reset),
+    let db_for = |phases: &[(u32, usize)], reset: Option<usize>| Db {
+        series: series::build(index, &fams, phases, reset),
         records: recs.clone(),
     };
     let end = (minutes as i64 - 1) * MINUTE;
     let mut states = Vec::new();
     for k in 0..=100u32 {
-        states.push(!active(&db_for(k, None), e, end)?.is_empty());
+        states.push(!active(&db_for(&[(k, minutes)], None), e, end)?.is_empty());
     }
     let flip = (0..100usize)
         .find(|&k| states[k] != states[k + 1])
         .ok_or("no input level makes it both fire and stay quiet")?;
     let (fire, quiet) =
         if states[flip + 1] { (flip as u32 + 1, flip as u32) } else { (flip as u32, flip as u32 + 1) };
-    let reset = Some(6);
-    let fire_db = db_for(fire, reset);
+    // The firing input starts at the quiet level and switches after WARMUP minutes, so when it
+    // fires depends on the windows; a counter resets two minutes after the switch.
+    let fire_db = db_for(&[(quiet, WARMUP), (fire, minutes)], Some(WARMUP + 2));
+    let end = (minutes + WARMUP - 1) as i64 * MINUTE;
     let (t_fire, out) = simulate(&fire_db, e, for_ms, MINUTE, end)?
         .ok_or("the firing input never fires within the simulated window")?;
     let alerts = with_runbook(expected(alert, &out)?, url);
@@ -154,7 +159,7 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
         checks.push(Check { eval_ms: t_fire - MINUTE, alertname: name.clone(), alerts: vec![] });
     }
     checks.push(Check { eval_ms: t_fire, alertname: name.clone(), alerts });
-    let quiet_db = db_for(quiet, None);
+    let quiet_db = db_for(&[(quiet, minutes + WARMUP)], None);
     if simulate(&quiet_db, e, for_ms, MINUTE, end)?.is_some() {
         return Err("the quiet input fires too; cannot separate the cases".to_owned());
     }
