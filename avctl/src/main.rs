@@ -59,6 +59,15 @@ enum Command {
         #[arg(long)]
         templates: Option<PathBuf>,
     },
+    /// Generate the alert unit tests and run them with `promtool test rules`; per-alert report.
+    Test {
+        /// The promtool executable.
+        #[arg(long, default_value = "promtool", env = "AVCTL_PROMTOOL")]
+        promtool: PathBuf,
+        /// Print only failures and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Print the JSON Schema of spec files.
     Schema,
     /// Write a synthetic spec of the given size (for benchmarks).
@@ -88,6 +97,7 @@ fn main() -> ExitCode {
         Command::Generate { out, check, quiet, templates } => {
             cmd::generate(&ctx, &out, check, quiet, &emit::GenOptions { templates })
         }
+        Command::Test { promtool, quiet } => cmd::test::test(&ctx, &promtool, quiet),
         Command::Schema => cmd::schema(),
         Command::Synth { out, metrics, alerts, dashboards, panels } => {
             let size = avctl::synth::Size { metrics, alerts, dashboards, panels_per_dashboard: panels };

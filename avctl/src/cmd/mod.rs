@@ -1,5 +1,7 @@
 //! The subcommands. Exit codes: 0 success, 1 findings or drift, 2 could not run.
 
+pub mod test;
+
 use crate::emit::{self, GenOptions};
 use crate::grafana_check::{self, GrafanaSchemas};
 use crate::output::{self, DriftKind};

@@ -154,7 +154,13 @@ pub fn counter(phases: &[(f64, usize)], reset: Option<usize>) -> (Vec<Sample>, S
     };
     for (i, &inc) in incs.iter().enumerate() {
         let restart = Some(i) == reset && i > 0;
-        let next = if i == 0 { 0.0 } else if restart { inc } else { v + inc };
+        let next = if i == 0 {
+            0.0
+        } else if restart {
+            inc
+        } else {
+            v + inc
+        };
         // A new segment when the step differs from the running one or the counter restarted.
         let continues = i > 0 && !restart && seg_len > 0 && (seg_len == 1 || inc == seg_inc);
         if continues {
@@ -176,7 +182,12 @@ pub fn counter(phases: &[(f64, usize)], reset: Option<usize>) -> (Vec<Sample>, S
 }
 
 /// All input series for knob phases `(k, samples)` (k = 0-100), one sample per minute.
-pub fn build(index: &Index<'_>, fams: &[Family<'_>], phases: &[(u32, usize)], reset: Option<usize>) -> Vec<Series> {
+pub fn build(
+    index: &Index<'_>,
+    fams: &[Family<'_>],
+    phases: &[(u32, usize)],
+    reset: Option<usize>,
+) -> Vec<Series> {
     let share = |k: u32| f64::from(k) / 100.0;
     let mut out = Vec::new();
     for f in fams {
@@ -187,7 +198,8 @@ pub fn build(index: &Index<'_>, fams: &[Family<'_>], phases: &[(u32, usize)], re
             MetricType::Counter => {
                 // With a split, the knob is the matched share of traffic; without, the rate.
                 let a: Vec<(f64, usize)> = phases.iter().map(|&(k, n)| (share(k) * PER_SAMPLE, n)).collect();
-                let b: Vec<(f64, usize)> = phases.iter().map(|&(k, n)| ((1.0 - share(k)) * PER_SAMPLE, n)).collect();
+                let b: Vec<(f64, usize)> =
+                    phases.iter().map(|&(k, n)| ((1.0 - share(k)) * PER_SAMPLE, n)).collect();
                 let (s, n) = counter(&a, reset);
                 out.push(Series { labels: with_name(matched, name), samples: s, notation: n });
                 if let Some(o) = other {
@@ -198,7 +210,9 @@ pub fn build(index: &Index<'_>, fams: &[Family<'_>], phases: &[(u32, usize)], re
             MetricType::Gauge => {
                 let boolean = m.unit.as_ref().is_some_and(|u| u.value == Unit::Boolean);
                 let scale = gauge_scale(m.unit.as_ref().map(|u| u.value));
-                let value = |k: u32| if boolean { if k >= 50 { 1.0 } else { 0.0 } } else { f64::from(k) * scale / 100.0 };
+                let value = |k: u32| {
+                    if boolean { if k >= 50 { 1.0 } else { 0.0 } } else { f64::from(k) * scale / 100.0 }
+                };
                 let mut samples = Vec::new();
                 let mut text = Vec::new();
                 for &(k, n) in phases.iter().filter(|p| p.1 > 0) {
@@ -211,24 +225,46 @@ pub fn build(index: &Index<'_>, fams: &[Family<'_>], phases: &[(u32, usize)], re
             }
             MetricType::Histogram | MetricType::Summary => {
                 let bounds: Vec<f64> = m.buckets.iter().flat_map(|b| b.iter().map(|v| v.value)).collect();
-                let fast: Vec<(f64, usize)> = phases.iter().map(|&(k, n)| (PER_SAMPLE - share(k) * PER_SAMPLE, n)).collect();
+                let fast: Vec<(f64, usize)> =
+                    phases.iter().map(|&(k, n)| (PER_SAMPLE - share(k) * PER_SAMPLE, n)).collect();
                 let all: Vec<(f64, usize)> = phases.iter().map(|&(_, n)| (PER_SAMPLE, n)).collect();
                 for (i, b) in bounds.iter().enumerate() {
                     let mut l = matched.clone();
                     l.insert("le".to_owned(), b.to_string());
                     let (s, n) = counter(if i + 1 == bounds.len() { &all } else { &fast }, None);
-                    out.push(Series { labels: with_name(l, &format!("{name}_bucket")), samples: s, notation: n });
+                    out.push(Series {
+                        labels: with_name(l, &format!("{name}_bucket")),
+                        samples: s,
+                        notation: n,
+                    });
                 }
                 let mut l = matched.clone();
                 l.insert("le".to_owned(), "+Inf".to_owned());
                 let (s, n) = counter(&all, None);
-                out.push(Series { labels: with_name(l, &format!("{name}_bucket")), samples: s.clone(), notation: n.clone() });
-                out.push(Series { labels: with_name(matched.clone(), &format!("{name}_count")), samples: s, notation: n });
-                let (first, last) = (bounds.first().copied().unwrap_or(0.0), bounds.last().copied().unwrap_or(0.0));
-                let sum: Vec<(f64, usize)> =
-                    phases.iter().map(|&(k, n)| ((PER_SAMPLE - share(k) * PER_SAMPLE) * first / 2.0 + share(k) * PER_SAMPLE * last, n)).collect();
+                out.push(Series {
+                    labels: with_name(l, &format!("{name}_bucket")),
+                    samples: s.clone(),
+                    notation: n.clone(),
+                });
+                out.push(Series {
+                    labels: with_name(matched.clone(), &format!("{name}_count")),
+                    samples: s,
+                    notation: n,
+                });
+                let (first, last) =
+                    (bounds.first().copied().unwrap_or(0.0), bounds.last().copied().unwrap_or(0.0));
+                let sum: Vec<(f64, usize)> = phases
+                    .iter()
+                    .map(|&(k, n)| {
+                        ((PER_SAMPLE - share(k) * PER_SAMPLE) * first / 2.0 + share(k) * PER_SAMPLE * last, n)
+                    })
+                    .collect();
                 let (s, n) = counter(&sum, None);
-                out.push(Series { labels: with_name(matched, &format!("{name}_sum")), samples: s, notation: n });
+                out.push(Series {
+                    labels: with_name(matched, &format!("{name}_sum")),
+                    samples: s,
+                    notation: n,
+                });
             }
         }
     }

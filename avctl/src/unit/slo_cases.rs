@@ -118,7 +118,11 @@ pub fn cases(index: &Index<'_>, slo: &Slo, alert: &Alert, e: &Expr, url: &str) -
     // Errors start after a long window of clean traffic, so when the alert fires depends on
     // both windows (a changed window changes the firing time).
     let horizon = 2 * long + for_ms + 2 * STEP;
-    let fire = db(inputs(index, slo, &[(0.0, rate, samples(long)), (share, rate, samples(long + for_ms + 2 * STEP))])?);
+    let fire = db(inputs(
+        index,
+        slo,
+        &[(0.0, rate, samples(long)), (share, rate, samples(long + for_ms + 2 * STEP))],
+    )?);
     let (t_fire, got) = simulate(&fire, e, for_ms, STEP, horizon)?.ok_or("the firing input never fires")?;
     let alerts = with_runbook(expected(alert, &got)?, url);
     let mut checks = Vec::new();

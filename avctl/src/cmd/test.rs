@@ -1,0 +1,109 @@
+//! `avctl test`: generates the rules and unit tests for the spec into a scratch directory, runs
+//! `promtool test rules` on every test file and reports, per alert, its cases and the outcome.
+
+use super::{CANNOT_RUN, Ctx, FINDINGS, OK};
+use crate::emit::{self, GenOptions};
+use avspec::index::Index;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs promtool on the test files under `root/generated/prometheus/tests`; returns, per file,
+/// whether it passed and promtool's output.
+pub fn run_promtool(promtool: &Path, root: &Path) -> Result<Vec<(String, bool, String)>, String> {
+    let dir = root.join(emit::GENERATED).join("prometheus/tests");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.yml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let o = Command::new(promtool).args(["test", "rules"]).arg(&f).output().map_err(|e| {
+            format!("cannot run `{}`: {e} (install it with scripts/setup.sh)", promtool.display())
+        })?;
+        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        out.push((name, o.status.success(), text));
+    }
+    Ok(out)
+}
+
+pub fn test(ctx: &Ctx, promtool: &Path, quiet: bool) -> u8 {
+    let (loaded, diags) = super::load_and_check(ctx);
+    let Some(spec) = loaded
+        .spec
+        .as_ref()
+        .filter(|_| !diags.iter().any(|d| d.severity == avspec::Severity::Error && d.suppressed.is_none()))
+    else {
+        eprint!("{}", avspec::diag::render(&diags, &loaded.sources, avspec::Format::Text));
+        eprintln!("error: the spec has errors; nothing to test");
+        return CANNOT_RUN;
+    };
+    let expanded = crate::slo::expand(spec);
+    let index = Index::new(&expanded);
+    let scratch = match tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return CANNOT_RUN;
+        }
+    };
+    let written = emit::generate_all(&index, &GenOptions::default())
+        .and_then(|files| crate::output::write(&scratch, &files).map(|_| ()));
+    let (_, outcomes) = match written.and_then(|()| emit::tests::test_files(&index)) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let _ = std::fs::remove_dir_all(&scratch);
+            return CANNOT_RUN;
+        }
+    };
+    let results = run_promtool(promtool, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return CANNOT_RUN;
+        }
+    };
+    let passed =
+        |group: &str| results.iter().find(|(f, _, _)| *f == format!("{group}.test.yml")).map(|r| r.1);
+    let mut failures = 0;
+    for a in &outcomes {
+        let status = match (&a.unsupported, passed(&a.group)) {
+            (Some(why), _) => {
+                failures += 1;
+                format!("NO TESTS ({why})")
+            }
+            (None, Some(true)) => "ok".to_owned(),
+            (None, _) => {
+                failures += 1;
+                "FAILED".to_owned()
+            }
+        };
+        if !quiet || status != "ok" {
+            println!("{:<40} {:>2} cases  {status}", a.alert, a.cases.len());
+        }
+    }
+    for (file, ok, text) in &results {
+        if !ok {
+            eprintln!("promtool test rules {file}:\n{text}");
+        }
+    }
+    let covered = outcomes.iter().filter(|a| a.unsupported.is_none()).count();
+    println!(
+        "{} alerts, {covered} with generated tests ({:.0}% coverage), {} test files, {failures} failing",
+        outcomes.len(),
+        if outcomes.is_empty() { 100.0 } else { covered as f64 * 100.0 / outcomes.len() as f64 },
+        results.len()
+    );
+    if failures == 0 { OK } else { FINDINGS }
+}
+
+fn tempdir() -> Result<std::path::PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("avctl-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    Ok(dir)
+}
