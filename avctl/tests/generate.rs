@@ -21,7 +21,7 @@ fn generate_into(spec: &std::path::Path, out: &std::path::Path) -> String {
 fn every_output_file_matches_its_snapshot() {
     let out = tempdir();
     let log = generate_into(&mini_spec(), out.path());
-    assert!(log.contains("10 files: 10 written, 0 unchanged, 0 removed"), "{log}");
+    assert!(log.contains("13 files: 13 written, 0 unchanged, 0 removed"), "{log}");
     for (path, contents) in snapshot_tree(out.path()) {
         if path.ends_with("spec.schema.json") {
             continue; // kept current by schema_is_current
@@ -37,7 +37,7 @@ fn output_is_deterministic_and_rerun_changes_nothing() {
     generate_into(&mini_spec(), b.path());
     assert_eq!(snapshot_tree(a.path()), snapshot_tree(b.path()));
     let again = generate_into(&mini_spec(), a.path());
-    assert!(again.contains("0 written, 10 unchanged"), "{again}");
+    assert!(again.contains("0 written, 13 unchanged"), "{again}");
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn check_lists_drift_with_a_diff_and_writes_nothing() {
     assert!(log.contains("-    for: 9m\n+    for: 2m"), "{log}");
     assert!(log.contains("missing: generated/docs/runbook.md"), "{log}");
     assert!(log.contains("stale:   generated/old.yml"), "{log}");
-    assert!(log.contains("3 of 10 files differ"), "{log}");
+    assert!(log.contains("3 of 13 files differ"), "{log}");
     assert_eq!(std::fs::read_to_string(&rules).expect("rules"), edited, "--check must not write");
 }
 

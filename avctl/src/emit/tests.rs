@@ -62,13 +62,17 @@ pub type Files = Vec<(String, String)>;
 
 pub fn test_files(index: &Index<'_>) -> Result<(Files, Vec<AlertTests>), String> {
     let all = tests_for(index);
-    let mut by_group: BTreeMap<&str, Vec<&AlertTests>> = BTreeMap::new();
+    // One file per rule group and evaluation step (promtool sets the step per file).
+    let mut by_group: BTreeMap<(&str, i64), Vec<&AlertTests>> = BTreeMap::new();
     for t in &all {
-        by_group.entry(t.group.as_str()).or_default().push(t);
+        by_group.entry((t.group.as_str(), t.eval_interval_ms)).or_default().push(t);
     }
+    let steps: BTreeMap<&str, usize> = by_group.keys().fold(BTreeMap::new(), |mut m, (g, _)| {
+        *m.entry(*g).or_default() += 1;
+        m
+    });
     let mut files = Vec::new();
-    for (group, alerts) in by_group {
-        let step = alerts.iter().map(|a| a.eval_interval_ms).max().unwrap_or(60_000);
+    for ((group, step), alerts) in by_group {
         let tests: Vec<TestGroup> = alerts
             .iter()
             .flat_map(|a| &a.cases)
@@ -106,7 +110,12 @@ pub fn test_files(index: &Index<'_>) -> Result<(Files, Vec<AlertTests>), String>
             evaluation_interval: dur(step),
             tests,
         };
-        files.push((format!("{group}.test.yml"), to_yaml(&file)?));
+        let name = if steps.get(group).copied().unwrap_or(1) > 1 && step != 5 * 60_000 {
+            format!("{group}.step-{}.test.yml", dur(step))
+        } else {
+            format!("{group}.test.yml")
+        };
+        files.push((name, to_yaml(&file)?));
     }
     Ok((files, all))
 }

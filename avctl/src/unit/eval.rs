@@ -78,11 +78,10 @@ impl Db {
             .iter()
             .filter(|s| matches(&s.labels, vs))
             .filter_map(|s| {
-                s.samples
-                    .iter()
-                    .rev()
-                    .find(|(ts, _)| *ts <= t && *ts > t - LOOKBACK_MS)
-                    .map(|(_, v)| (s.labels.clone(), *v))
+                // Samples are sorted: the latest at or before `t`, within the lookback.
+                let end = s.samples.partition_point(|(ts, _)| *ts <= t);
+                let (ts, v) = *s.samples.get(end.checked_sub(1)?)?;
+                (ts > t - LOOKBACK_MS).then(|| (s.labels.clone(), v))
             })
             .collect())
     }
@@ -91,17 +90,12 @@ impl Db {
         self.series
             .iter()
             .filter(|s| matches(&s.labels, vs))
-            .map(|s| {
-                (
-                    s.labels.clone(),
-                    s.samples
-                        .iter()
-                        .copied()
-                        .filter(|(ts, _)| *ts >= t - range_ms && *ts <= t)
-                        .collect::<Vec<_>>(),
-                )
+            .filter_map(|s| {
+                // Samples are sorted by time: the closed range [t - range, t] by binary search.
+                let lo = s.samples.partition_point(|(ts, _)| *ts < t - range_ms);
+                let hi = s.samples.partition_point(|(ts, _)| *ts <= t);
+                (lo < hi).then(|| (s.labels.clone(), s.samples[lo..hi].to_vec()))
             })
-            .filter(|(_, v)| !v.is_empty())
             .collect()
     }
 

@@ -182,11 +182,14 @@ pub fn counter(phases: &[(f64, usize)], reset: Option<usize>) -> (Vec<Sample>, S
 }
 
 /// All input series for knob phases `(k, samples)` (k = 0-100), one sample per minute.
+/// `threshold` is the alert's comparison literal: histogram observations are placed in the
+/// buckets on either side of it, so quantiles land close to it.
 pub fn build(
     index: &Index<'_>,
     fams: &[Family<'_>],
     phases: &[(u32, usize)],
     reset: Option<usize>,
+    threshold: Option<f64>,
 ) -> Vec<Series> {
     let share = |k: u32| f64::from(k) / 100.0;
     let mut out = Vec::new();
@@ -228,10 +231,25 @@ pub fn build(
                 let fast: Vec<(f64, usize)> =
                     phases.iter().map(|&(k, n)| (PER_SAMPLE - share(k) * PER_SAMPLE, n)).collect();
                 let all: Vec<(f64, usize)> = phases.iter().map(|&(_, n)| (PER_SAMPLE, n)).collect();
+                // Fast observations in the last bucket at or under the threshold, slow ones in the
+                // first bucket over it (first and last bucket without a threshold).
+                let slow_at = threshold
+                    .and_then(|t| bounds.iter().position(|b| *b > t))
+                    .unwrap_or(bounds.len().saturating_sub(1));
+                let fast_at =
+                    threshold.and_then(|t| bounds.iter().rposition(|b| *b <= t)).unwrap_or(0).min(slow_at);
                 for (i, b) in bounds.iter().enumerate() {
                     let mut l = matched.clone();
                     l.insert("le".to_owned(), b.to_string());
-                    let (s, n) = counter(if i + 1 == bounds.len() { &all } else { &fast }, None);
+                    let none: Vec<(f64, usize)> = phases.iter().map(|&(_, n)| (0.0, n)).collect();
+                    let parts = if i >= slow_at {
+                        &all
+                    } else if i >= fast_at {
+                        &fast
+                    } else {
+                        &none
+                    };
+                    let (s, n) = counter(parts, None);
                     out.push(Series {
                         labels: with_name(l, &format!("{name}_bucket")),
                         samples: s,

@@ -14,6 +14,15 @@ use promql_parser::parser::Expr;
 /// Sample spacing and rule evaluation interval of the SLO tests (windows reach 3 days).
 pub const STEP: i64 = 5 * 60_000;
 
+/// Rule evaluation step and sample spacing of a tier's tests: every minute for the 1h tier (its `for` is 2m, which
+/// a 5-minute step could not tell from 4m), five minutes for the rest.
+pub fn eval_step(slo: &Slo, alert: &Alert) -> i64 {
+    match TIERS.iter().find(|t| slo::alert_name(slo, t) == alert.name.value) {
+        Some(t) if ms(t.for_) % STEP != 0 => 60_000,
+        _ => STEP,
+    }
+}
+
 pub fn is_slo_alert(slo: &Slo, alert: &Alert) -> bool {
     TIERS.iter().any(|t| slo::alert_name(slo, t) == alert.name.value && alert.group.value == slo::group(slo))
 }
@@ -23,8 +32,13 @@ fn ms(d: &str) -> i64 {
 }
 
 /// Input series for a sequence of phases `(error share, requests/s, samples)`.
-fn inputs(index: &Index<'_>, slo: &Slo, phases: &[(f64, f64, usize)]) -> Result<Vec<Series>, String> {
-    let per = |rate: f64| rate * (STEP / 1000) as f64;
+fn inputs(
+    index: &Index<'_>,
+    slo: &Slo,
+    step: i64,
+    phases: &[(f64, f64, usize)],
+) -> Result<Vec<Series>, String> {
+    let per = |rate: f64| rate * (step / 1000) as f64;
     let parse_vs = |text: &str| promql::parse(text);
     let mut out = Vec::new();
     let named = |mut l: Labels, n: &str| {
@@ -40,10 +54,10 @@ fn inputs(index: &Index<'_>, slo: &Slo, phases: &[(f64, f64, usize)]) -> Result<
             let fam = Family { metric: m, selectors: sel };
             let (bad, good) = series::label_sets(index, &fam);
             let good = good.ok_or("the error selector selects the same series as the total")?;
-            let (s, n) = segments(STEP, &phases.iter().map(|p| (per(p.1) * p.0, p.2)).collect::<Vec<_>>());
+            let (s, n) = segments(step, &phases.iter().map(|p| (per(p.1) * p.0, p.2)).collect::<Vec<_>>());
             out.push(Series { labels: named(bad, &name), samples: s, notation: n });
             let (s, n) =
-                segments(STEP, &phases.iter().map(|p| (per(p.1) * (1.0 - p.0), p.2)).collect::<Vec<_>>());
+                segments(step, &phases.iter().map(|p| (per(p.1) * (1.0 - p.0), p.2)).collect::<Vec<_>>());
             out.push(Series { labels: named(good, &name), samples: s, notation: n });
         }
         Sli::Latency { histogram, threshold, matchers, .. } => {
@@ -74,14 +88,14 @@ fn inputs(index: &Index<'_>, slo: &Slo, phases: &[(f64, f64, usize)]) -> Result<
                     .iter()
                     .map(|p| (if includes_slow { per(p.1) } else { per(p.1) * (1.0 - p.0) }, p.2))
                     .collect();
-                let (s, n) = segments(STEP, &parts);
+                let (s, n) = segments(step, &parts);
                 out.push(Series {
                     labels: named(l, &format!("{}_bucket", histogram.value)),
                     samples: s,
                     notation: n,
                 });
             }
-            let (s, n) = segments(STEP, &phases.iter().map(|p| (per(p.1), p.2)).collect::<Vec<_>>());
+            let (s, n) = segments(step, &phases.iter().map(|p| (per(p.1), p.2)).collect::<Vec<_>>());
             out.push(Series {
                 labels: named(labels, &format!("{}_count", histogram.value)),
                 samples: s,
@@ -106,7 +120,8 @@ pub fn cases(index: &Index<'_>, slo: &Slo, alert: &Alert, e: &Expr, url: &str) -
     let floor = slo.traffic_floor.as_ref().map(|f| f.value);
     let rate = floor.map_or(1.0, |f| (f * 10.0).max(1.0));
     let (long, short, for_ms) = (ms(tier.long), ms(tier.short), ms(tier.for_));
-    let samples = |span: i64| usize::try_from(span / STEP).unwrap_or(0) + 1;
+    let step = eval_step(slo, alert);
+    let samples = |span: i64| usize::try_from(span / step).unwrap_or(0) + 1;
     let name = alert.name.value.clone();
     let recs = records(&index.spec.recording_rules);
     let db = |series: Vec<Series>| Db { series, records: recs.clone() };
@@ -117,36 +132,37 @@ pub fn cases(index: &Index<'_>, slo: &Slo, alert: &Alert, e: &Expr, url: &str) -
     let share = (threshold * 1.37).min(1.0);
     // Errors start after a long window of clean traffic, so when the alert fires depends on
     // both windows (a changed window changes the firing time).
-    let horizon = 2 * long + for_ms + 2 * STEP;
+    let horizon = 2 * long + for_ms + 2 * step;
     let fire = db(inputs(
         index,
         slo,
-        &[(0.0, rate, samples(long)), (share, rate, samples(long + for_ms + 2 * STEP))],
+        step,
+        &[(0.0, rate, samples(long)), (share, rate, samples(long + for_ms + 2 * step))],
     )?);
-    let (t_fire, got) = simulate(&fire, e, for_ms, STEP, horizon)?.ok_or("the firing input never fires")?;
+    let (t_fire, got) = simulate(&fire, e, for_ms, step, horizon)?.ok_or("the firing input never fires")?;
     let alerts = with_runbook(expected(alert, &got)?, url);
     let mut checks = Vec::new();
-    if t_fire >= STEP && for_ms > 0 {
-        checks.push(Check { eval_ms: t_fire - STEP, alertname: name.clone(), alerts: vec![] });
+    if t_fire >= step && for_ms > 0 {
+        checks.push(Check { eval_ms: t_fire - step, alertname: name.clone(), alerts: vec![] });
     }
     checks.push(Check { eval_ms: t_fire, alertname: name.clone(), alerts });
     out.push(Case {
         name: format!("{name} fires at {:.4}% errors", share * 100.0),
-        interval_ms: STEP,
+        interval_ms: step,
         series: fire.series,
         checks,
     });
 
     // Quiet cases, each checked at its end and simulated to never fire.
     let mut quiet = |label: String, phases: Vec<(f64, f64, usize)>| -> Result<(), String> {
-        let d = db(inputs(index, slo, &phases)?);
-        let end = (phases.iter().map(|p| p.2).sum::<usize>() as i64 - 1) * STEP;
-        if simulate(&d, e, for_ms, STEP, end)?.is_some() {
+        let d = db(inputs(index, slo, step, &phases)?);
+        let end = (phases.iter().map(|p| p.2).sum::<usize>() as i64 - 1) * step;
+        if simulate(&d, e, for_ms, step, end)?.is_some() {
             return Err(format!("{label}: the quiet input fires"));
         }
         out.push(Case {
             name: label,
-            interval_ms: STEP,
+            interval_ms: step,
             series: d.series,
             checks: vec![Check { eval_ms: end, alertname: name.clone(), alerts: vec![] }],
         });

@@ -132,20 +132,41 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
     let for_ms = alert.for_.as_ref().map_or(0, |f| i64::try_from(f.millis()).unwrap_or(i64::MAX));
     let minutes = usize::try_from((for_ms / MINUTE).max(0)).unwrap_or(0) + 30;
     let recs = records(&index.spec.recording_rules);
+    let threshold = match e {
+        Expr::Binary(b) if b.op.is_comparison_operator() => match (b.lhs.as_ref(), b.rhs.as_ref()) {
+            (_, Expr::NumberLiteral(n)) | (Expr::NumberLiteral(n), _) => Some(n.val),
+            _ => None,
+        },
+        _ => None,
+    };
     let db_for = |phases: &[(u32, usize)], reset: Option<usize>| Db {
-        series: series::build(index, &fams, phases, reset),
+        series: series::build(index, &fams, phases, reset, threshold),
         records: recs.clone(),
     };
     let end = (minutes as i64 - 1) * MINUTE;
-    let mut states = Vec::new();
-    for k in 0..=100u32 {
-        states.push(!active(&db_for(&[(k, minutes)], None), e, end)?.is_empty());
-    }
-    let flip = (0..100usize)
-        .find(|&k| states[k] != states[k + 1])
-        .ok_or("no input level makes it both fire and stay quiet")?;
-    let (fire, quiet) =
-        if states[flip + 1] { (flip as u32 + 1, flip as u32) } else { (flip as u32, flip as u32 + 1) };
+    // Where the alert flips between quiet and firing as the input level rises: bisection when
+    // the ends differ (the usual monotone case), else a scan of every level.
+    let fires =
+        |k: u32| -> Result<bool, String> { Ok(!active(&db_for(&[(k, minutes)], None), e, end)?.is_empty()) };
+    let (lo_state, hi_state) = (fires(0)?, fires(100)?);
+    let flip = if lo_state != hi_state {
+        let (mut lo, mut hi) = (0u32, 100u32);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if fires(mid)? == lo_state { lo = mid } else { hi = mid }
+        }
+        lo as usize
+    } else {
+        let mut states = Vec::new();
+        for k in 0..=100u32 {
+            states.push(fires(k)?);
+        }
+        (0..100usize)
+            .find(|&k| states[k] != states[k + 1])
+            .ok_or("no input level makes it both fire and stay quiet")?
+    };
+    let k = u32::try_from(flip).unwrap_or(0);
+    let (fire, quiet) = if fires(k + 1)? { (k + 1, k) } else { (k, k + 1) };
     // The firing input starts at the quiet level and switches after WARMUP minutes, so when it
     // fires depends on the windows; a counter resets two minutes after the switch.
     let fire_db = db_for(&[(quiet, WARMUP), (fire, minutes)], Some(WARMUP + 2));
@@ -192,7 +213,7 @@ pub fn tests_for(index: &Index<'_>) -> Vec<AlertTests> {
             Some(s) => super::slo_cases::cases(index, s, alert, &e, &url),
             None => hand_written(index, alert, &e, &url),
         });
-        let step = if slo.is_some() { super::slo_cases::STEP } else { MINUTE };
+        let step = slo.map_or(MINUTE, |s| super::slo_cases::eval_step(s, alert));
         match result {
             Ok(cases) => out.push(AlertTests {
                 alert: alert.name.value.clone(),
