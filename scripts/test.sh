@@ -13,5 +13,6 @@ cargo test --workspace --locked
 cargo build --release --locked -q -p avctl -p autovoice-daemon
 ./target/release/avctl validate
 ./target/release/avctl generate --check
+./target/release/avctl test -q
 bash scripts/check-readme.sh
 echo "test.sh: all checks passed"

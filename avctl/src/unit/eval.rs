@@ -86,7 +86,7 @@ impl Db {
             .collect())
     }
 
-    fn range(&self, vs: &VectorSelector, range_ms: i64, t: i64) -> Vec<(Labels, Vec<Sample>)> {
+    fn range<'s>(&'s self, vs: &VectorSelector, range_ms: i64, t: i64) -> Vec<(&'s Labels, &'s [Sample])> {
         self.series
             .iter()
             .filter(|s| matches(&s.labels, vs))
@@ -94,7 +94,7 @@ impl Db {
                 // Samples are sorted by time: the closed range [t - range, t] by binary search.
                 let lo = s.samples.partition_point(|(ts, _)| *ts < t - range_ms);
                 let hi = s.samples.partition_point(|(ts, _)| *ts <= t);
-                (lo < hi).then(|| (s.labels.clone(), s.samples[lo..hi].to_vec()))
+                (lo < hi).then(|| (&s.labels, &s.samples[lo..hi]))
             })
             .collect()
     }
@@ -140,7 +140,7 @@ impl Db {
                             if samples.len() < 2 {
                                 continue;
                             }
-                            extrapolated_rate(&samples, t - range, t, name == "rate")
+                            extrapolated_rate(samples, t - range, t, name == "rate")
                         }
                         "avg_over_time" => samples.iter().map(|s| s.1).sum::<f64>() / samples.len() as f64,
                         "max_over_time" => samples.iter().map(|s| s.1).fold(f64::MIN, f64::max),
@@ -148,7 +148,7 @@ impl Db {
                         "sum_over_time" => samples.iter().map(|s| s.1).sum(),
                         _ => samples.len() as f64,
                     };
-                    out.push((without_name(labels), v));
+                    out.push((without_name(labels.clone()), v));
                 }
                 Ok(Value::Vector(out))
             }
