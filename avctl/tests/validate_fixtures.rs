@@ -47,16 +47,7 @@ fn run(path: &Path, format: Format) -> (String, Vec<(String, u32, u32)>) {
     (diag::render(&diags, &loaded.sources, format), got)
 }
 
-fn expectations(text: &str) -> Vec<(String, u32, u32)> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# expect: "))
-        .map(|e| {
-            let (code, pos) = e.trim().split_once(' ').expect("`CODE LINE:COL`");
-            let (line, col) = pos.split_once(':').expect("LINE:COL");
-            (code.to_owned(), line.parse().expect("line"), col.parse().expect("col"))
-        })
-        .collect()
-}
+use avspec::testing::expectations;
 
 #[test]
 fn the_base_spec_is_clean() {

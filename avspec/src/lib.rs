@@ -22,3 +22,18 @@ pub use span::{Loc, Sp};
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(model::SpecFile)).unwrap_or_default()
 }
+
+/// Helpers shared by the fixture tests of `avspec` and `avctl`.
+pub mod testing {
+    /// The `# expect: CODE LINE:COL` lines of a fixture, in order.
+    pub fn expectations(text: &str) -> Vec<(String, u32, u32)> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("# expect: "))
+            .filter_map(|e| {
+                let (code, pos) = e.trim().split_once(' ')?;
+                let (line, col) = pos.split_once(':')?;
+                Some((code.to_owned(), line.parse().ok()?, col.parse().ok()?))
+            })
+            .collect()
+    }
+}

@@ -25,17 +25,7 @@ fn base_files(fixture: &str) -> Vec<(String, String)> {
     out
 }
 
-/// `# expect: CODE LINE:COL` lines of a fixture, in order.
-fn expectations(text: &str) -> Vec<(String, u32, u32)> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# expect: "))
-        .map(|e| {
-            let (code, pos) = e.trim().split_once(' ').expect("`CODE LINE:COL`");
-            let (line, col) = pos.split_once(':').expect("LINE:COL");
-            (code.to_owned(), line.parse().expect("line"), col.parse().expect("col"))
-        })
-        .collect()
-}
+use avspec::testing::expectations;
 
 /// Loads a fixture and returns its findings, rendered, and as (code, line, col) in the fixture.
 pub fn run(path: &Path) -> (String, Vec<(String, u32, u32)>) {

@@ -108,16 +108,7 @@ async fn synthesis_inner(
         let _permit = state.limiter.acquire(deadline).await?;
         let start = Instant::now();
         let front = crate::tts::speak(&state.cfg.espeak, &entry.speaker.base_voice, &req.text).await;
-        let m = &state.metrics;
-        m.audio_processing_duration_seconds
-            .get(Operation::TtsFrontend)
-            .observe(start.elapsed().as_secs_f64());
-        let ok = if front.is_ok() {
-            crate::metrics::label::Success::True
-        } else {
-            crate::metrics::label::Success::False
-        };
-        m.audio_processing_total.get(Operation::TtsFrontend, ok).inc();
+        voice::record(&state.metrics, Operation::TtsFrontend, start, front.is_ok());
         let audio = front?;
         let target = Target {
             f0: Some(entry.speaker.target_f0),
@@ -242,15 +233,7 @@ async fn convert(
         tokio::time::timeout(deadline, work).await.map_err(|_| ApiError::Timeout)?
     }
     .await;
-    m.audio_processing_duration_seconds
-        .get(Operation::VoiceConversion)
-        .observe(start.elapsed().as_secs_f64());
-    let ok = if result.is_ok() {
-        crate::metrics::label::Success::True
-    } else {
-        crate::metrics::label::Success::False
-    };
-    m.audio_processing_total.get(Operation::VoiceConversion, ok).inc();
+    voice::record(m, Operation::VoiceConversion, start, result.is_ok());
     let (wav, report) = result?;
     Ok(wav_response(wav, report, speaker.as_deref()))
 }

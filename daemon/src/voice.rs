@@ -31,13 +31,17 @@ pub struct Report {
     pub ratio: f32,
 }
 
+/// Records one execution of audio-processing step `op` that began at `start`.
+pub fn record(m: &Metrics, op: Operation, start: Instant, ok: bool) {
+    m.audio_processing_duration_seconds.get(op).observe(start.elapsed().as_secs_f64());
+    m.audio_processing_total.get(op, if ok { Success::True } else { Success::False }).inc();
+}
+
 /// Runs `f` as audio-processing step `op`: duration and outcome go to the spec's metrics.
 pub fn step<T>(m: &Metrics, op: Operation, f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
     let start = Instant::now();
     let out = f();
-    m.audio_processing_duration_seconds.get(op).observe(start.elapsed().as_secs_f64());
-    let success = if out.is_ok() { Success::True } else { Success::False };
-    m.audio_processing_total.get(op, success).inc();
+    record(m, op, start, out.is_ok());
     out
 }
 
