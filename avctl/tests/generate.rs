@@ -137,25 +137,28 @@ dashboards:
     assert!(read("generated/docs/runbook.md").contains("<a id=\"cachecold\"></a>\n## CacheCold"));
 }
 
+/// Runs `generate` for the mini spec into `out` with templates from `dir`.
+fn generate_with_templates(out: &std::path::Path, dir: &std::path::Path) -> std::process::Output {
+    let spec = mini_spec();
+    let args = [
+        "--spec",
+        spec.to_str().expect("utf8"),
+        "generate",
+        "--out",
+        ".",
+        "--templates",
+        dir.to_str().expect("utf8"),
+    ];
+    avctl(&args, out)
+}
+
 #[test]
 fn templates_can_be_overridden() {
     let templates = tempdir();
     std::fs::write(templates.path().join("runbook.md.hbs"), "custom {{#each alerts}}[{{name}}]{{/each}}\n")
         .expect("tpl");
     let out = tempdir();
-    let spec = mini_spec();
-    let o = avctl(
-        &[
-            "--spec",
-            spec.to_str().expect("utf8"),
-            "generate",
-            "--out",
-            ".",
-            "--templates",
-            templates.path().to_str().expect("utf8"),
-        ],
-        out.path(),
-    );
+    let o = generate_with_templates(out.path(), templates.path());
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
         std::fs::read_to_string(out.path().join("generated/docs/runbook.md")).expect("runbook"),
@@ -164,17 +167,6 @@ fn templates_can_be_overridden() {
     let bad = tempdir();
     std::fs::write(bad.path().join("runbook.md.hbs"), "{{#each alerts}}{{nonexistent}}{{/each}}")
         .expect("tpl");
-    let o = avctl(
-        &[
-            "--spec",
-            spec.to_str().expect("utf8"),
-            "generate",
-            "--out",
-            ".",
-            "--templates",
-            bad.path().to_str().expect("utf8"),
-        ],
-        out.path(),
-    );
+    let o = generate_with_templates(out.path(), bad.path());
     assert_eq!(o.status.code(), Some(2), "strict templates must reject unknown fields: {}", text(&o));
 }

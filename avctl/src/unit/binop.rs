@@ -48,6 +48,11 @@ fn drop_name(mut l: Labels) -> Labels {
     l
 }
 
+enum Kind {
+    Vector,
+    Scalar,
+}
+
 pub fn apply(op: &str, l: Value, r: Value, modifier: Option<&BinModifier>) -> Result<Value, String> {
     let return_bool = modifier.is_some_and(|m| m.return_bool);
     let matching = modifier.and_then(|m| m.matching.as_ref());
@@ -66,6 +71,7 @@ pub fn apply(op: &str, l: Value, r: Value, modifier: Option<&BinModifier>) -> Re
             arith(op, a, b)
         }
     };
+    let l_kind = if matches!(l, Value::Vector(_)) { Kind::Vector } else { Kind::Scalar };
     match (l, r) {
         (Value::Scalar(a), Value::Scalar(b)) => {
             if cmp && !return_bool {
@@ -73,25 +79,21 @@ pub fn apply(op: &str, l: Value, r: Value, modifier: Option<&BinModifier>) -> Re
             }
             scalar_op(a, b).map(Value::Scalar).ok_or_else(|| format!("unsupported operator {op}"))
         }
-        (Value::Vector(v), Value::Scalar(b)) => Ok(Value::Vector(
-            v.into_iter()
-                .filter_map(|(lab, a)| {
-                    let x = scalar_op(a, b)?;
-                    // With `bool` the result is 0/1, not the sample's value.
-                    let lab = if cmp && !return_bool { lab } else { drop_name(lab) };
-                    Some((lab, if cmp && !return_bool { a } else { x }))
-                })
-                .collect(),
-        )),
-        (Value::Scalar(a), Value::Vector(v)) => Ok(Value::Vector(
-            v.into_iter()
-                .filter_map(|(lab, b)| {
-                    let x = scalar_op(a, b)?;
-                    let lab = if cmp && !return_bool { lab } else { drop_name(lab) };
-                    Some((lab, if cmp && !return_bool { b } else { x }))
-                })
-                .collect(),
-        )),
+        // Vector and scalar in either order: apply per sample, the vector's side kept in place.
+        (Value::Vector(v), Value::Scalar(s)) | (Value::Scalar(s), Value::Vector(v)) => {
+            let vector_left = matches!(l_kind, Kind::Vector);
+            Ok(Value::Vector(
+                v.into_iter()
+                    .filter_map(|(lab, x)| {
+                        let (a, b) = if vector_left { (x, s) } else { (s, x) };
+                        let y = scalar_op(a, b)?;
+                        // A comparison filter keeps the sample and its name; `bool` and
+                        // arithmetic give a new value without the name.
+                        if cmp && !return_bool { Some((lab, x)) } else { Some((drop_name(lab), y)) }
+                    })
+                    .collect(),
+            ))
+        }
         (Value::Vector(lv), Value::Vector(rv)) => {
             let rsig: Vec<Labels> = rv.iter().map(|(l, _)| signature(l, matching)).collect();
             match op {
