@@ -12,7 +12,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 cargo build --release --locked -q -p avctl -p autovoice-daemon
 ./target/release/avctl validate
-./target/release/avctl generate --check
+./target/release/avctl generate --check --no-cache
 ./target/release/avctl test -q
+# End to end: the generated config in a real Prometheus 2.42 scraping real daemons (tests/e2e.rs).
+cargo test -p autovoice-e2e --locked -- --ignored --nocapture
 bash scripts/check-readme.sh
 echo "test.sh: all checks passed"

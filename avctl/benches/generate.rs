@@ -1,19 +1,32 @@
 //! Load + check + validate + generate (in memory) for the AutoVoice spec and for synthetic specs at 10%,
 //! 50% and 100% of 10,000 metrics / 5,000 alerts / 100 dashboards x 20 panels (linearity).
+//! "warm": the previous output's unit tests are current and reused; "cold": synthesized afresh.
 
 use avctl::emit::{GenOptions, generate_all};
 use avctl::synth::Size;
 use avspec::index::Index;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use std::path::Path;
 
-/// What `avctl generate` does before writing: load, check, validate, render every file.
-fn run(files: &[(String, String)]) -> usize {
+/// What `avctl generate` does before writing: load, check, validate, render every file, with
+/// `prior` as the previous output root.
+fn run(files: &[(String, String)], prior: Option<&Path>) -> usize {
     let loaded = avspec::load_texts(files);
     let diags = avctl::cmd::check_loaded(&loaded, None);
     assert!(diags.iter().all(|d| d.severity < avspec::Severity::Warning), "{diags:?}");
-    let spec = loaded.spec.expect("spec loads");
-    generate_all(&Index::new(&spec), &GenOptions::default()).expect("generate").len()
+    let spec = avctl::slo::expand(&loaded.spec.expect("spec loads"));
+    let opts = GenOptions { prior: prior.map(Path::to_path_buf), ..GenOptions::default() };
+    generate_all(&Index::new(&spec), &opts).expect("generate").len()
+}
+
+/// A previous output of `files`, for the warm runs.
+fn primed(files: &[(String, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = avctl::slo::expand(&avspec::load_texts(files).spec.expect("spec loads"));
+    let out = generate_all(&Index::new(&spec), &GenOptions::default()).expect("generate");
+    avctl::output::write(dir.path(), &out).expect("write");
+    dir
 }
 
 /// What `avctl validate` does: load, spec checks, PromQL checks and lints.
@@ -33,18 +46,26 @@ fn autovoice_files() -> Vec<(String, String)> {
 
 fn bench(c: &mut Criterion) {
     let autovoice = autovoice_files();
-    c.bench_function("generate/autovoice", |b| b.iter(|| black_box(run(&autovoice))));
-    let mut group = c.benchmark_group("generate/synthetic");
-    group.sample_size(10);
-    for div in [10, 2, 1] {
-        let size = Size::LARGE.scaled_down(div);
-        let files = avctl::synth::spec_files(size);
-        group.throughput(Throughput::Elements(size.metrics as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(size.metrics), &files, |b, f| {
-            b.iter(|| black_box(run(f)))
-        });
+    let prior = primed(&autovoice);
+    c.bench_function("generate-warm/autovoice", |b| {
+        b.iter(|| black_box(run(&autovoice, Some(prior.path()))))
+    });
+    c.bench_function("generate-cold/autovoice", |b| b.iter(|| black_box(run(&autovoice, None))));
+    for warm in [true, false] {
+        let mut group =
+            c.benchmark_group(if warm { "generate-warm/synthetic" } else { "generate-cold/synthetic" });
+        group.sample_size(10);
+        for div in [10, 2, 1] {
+            let size = Size::LARGE.scaled_down(div);
+            let files = avctl::synth::spec_files(size);
+            let prior = warm.then(|| primed(&files));
+            group.throughput(Throughput::Elements(size.metrics as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(size.metrics), &files, |b, f| {
+                b.iter(|| black_box(run(f, prior.as_ref().map(|d| d.path()))))
+            });
+        }
+        group.finish();
     }
-    group.finish();
     let large = avctl::synth::spec_files(Size::LARGE);
     let mut group = c.benchmark_group("validate/synthetic");
     group.sample_size(10);

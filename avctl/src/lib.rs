@@ -4,6 +4,7 @@
 pub mod cmd;
 pub mod emit;
 pub mod grafana_check;
+pub mod live;
 pub mod output;
 pub mod promql;
 pub mod slo;

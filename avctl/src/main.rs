@@ -20,6 +20,10 @@ struct Cli {
     /// panel units are checked against them.
     #[arg(long, global = true, env = "AVCTL_GRAFANA_SCHEMAS")]
     grafana_schemas: Option<PathBuf>,
+    /// Overlay file applied on top of the spec (an environment: dev, e2e, prod, ...);
+    /// repeatable, applied in order. See specs/overlays/.
+    #[arg(long, global = true, value_name = "FILE")]
+    overlay: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +62,10 @@ enum Command {
         /// Directory of handlebars templates overriding the built-in docs templates.
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// Synthesize the alert unit tests even when the previous output's tests were made
+        /// from the same rules and metrics (they are otherwise reused; see the README).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Generate the alert unit tests and run them with `promtool test rules`; per-alert report.
     Test {
@@ -65,6 +73,23 @@ enum Command {
         #[arg(long, default_value = "promtool", env = "AVCTL_PROMTOOL")]
         promtool: PathBuf,
         /// Print only failures and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Scrape a running target's /metrics and compare it with the spec: missing or undeclared
+    /// families, type/help/bucket drift, labels and values outside their domains, cardinality.
+    /// Exit 1 on drift.
+    CheckLive {
+        /// The target, e.g. `http://127.0.0.1:5000` (the job's metrics path is added) or a full
+        /// `/metrics` URL.
+        url: String,
+        /// The scrape job whose source to compare with (default: the job listing this target,
+        /// else the one scraping the application).
+        #[arg(long)]
+        job: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: FormatArg,
+        /// Print only findings and the summary, not the coverage report.
         #[arg(long, short)]
         quiet: bool,
     },
@@ -88,16 +113,20 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = cmd::Ctx { spec: cli.spec, grafana_schemas: cli.grafana_schemas };
+    let ctx = cmd::Ctx { spec: cli.spec, grafana_schemas: cli.grafana_schemas, overlays: cli.overlay };
     let code = match cli.command {
         Command::Validate { format, deny_warnings, explain } => match explain {
             Some(code) => cmd::explain(&code),
             None => cmd::validate(&ctx, to_format(format), deny_warnings),
         },
-        Command::Generate { out, check, quiet, templates } => {
-            cmd::generate(&ctx, &out, check, quiet, &emit::GenOptions { templates })
+        Command::Generate { out, check, quiet, templates, no_cache } => {
+            let prior = (!no_cache).then(|| out.clone());
+            cmd::generate(&ctx, &out, check, quiet, &emit::GenOptions { templates, prior })
         }
         Command::Test { promtool, quiet } => cmd::test::test(&ctx, &promtool, quiet),
+        Command::CheckLive { url, job, format, quiet } => {
+            avctl::live::check_live(&ctx, &url, job.as_deref(), to_format(format), quiet)
+        }
         Command::Schema => cmd::schema(),
         Command::Synth { out, metrics, alerts, dashboards, panels } => {
             let size = avctl::synth::Size { metrics, alerts, dashboards, panels_per_dashboard: panels };

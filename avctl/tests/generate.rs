@@ -26,6 +26,12 @@ fn every_output_file_matches_its_snapshot() {
         if path.ends_with("spec.schema.json") {
             continue; // kept current by schema_is_current
         }
+        // The test-cache stamp hashes the synthesizer's sources; it is covered by its own tests.
+        let contents: String = contents
+            .lines()
+            .map(|l| if l.starts_with("# avctl-test-inputs: ") { "# avctl-test-inputs: [stamp]" } else { l })
+            .map(|l| format!("{l}\n"))
+            .collect();
         insta::assert_snapshot!(path.replace('/', "__"), contents);
     }
 }
@@ -42,8 +48,58 @@ fn output_is_deterministic_and_rerun_changes_nothing() {
 
 #[test]
 fn committed_output_is_current() {
-    let o = avctl(&["generate", "--check"], &repo());
+    let o = avctl(&["generate", "--check", "--no-cache"], &repo());
     assert!(o.status.success(), "generated/ drifted from specs/:\n{}", text(&o));
+}
+
+/// Rewrites a test file's body and re-stamps it as if avctl had written it, so only
+/// `--no-cache` can tell.
+fn forge_test_file(path: &std::path::Path) {
+    use sha2::Digest;
+    let text = std::fs::read_to_string(path).expect("read");
+    let mut lines = text.splitn(3, '\n');
+    let (header, mark, body) = (lines.next().expect("h"), lines.next().expect("m"), lines.next().expect("b"));
+    let body = body.replacen("rule_files:", "rule_files: # forged\n", 1).replace("# forged\n", "");
+    let body = format!("{body}# an extra comment\n");
+    let mut h = sha2::Sha256::new();
+    h.update((body.len() as u64).to_le_bytes());
+    h.update(body.as_bytes());
+    let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let (keep, _) = mark.rsplit_once(" body=").expect("stamp");
+    std::fs::write(path, format!("{header}\n{keep} body={sha}\n{body}")).expect("write");
+}
+
+#[test]
+fn unit_tests_are_reused_only_while_current_and_no_cache_resynthesizes() {
+    let out = tempdir();
+    generate_into(&mini_spec(), out.path());
+    let file = out.path().join("generated/prometheus/tests/mini.test.yml");
+    let spec = mini_spec();
+    let spec = spec.to_str().expect("utf8");
+    let dir = out.path().to_str().expect("utf8");
+    // A hand edit (body no longer matches its stamp) is drift even with the cache.
+    let original = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, original.replace("rule_files:", "rule_files: # edited\n  ").as_str())
+        .expect("edit");
+    let o = avctl(&["--spec", spec, "generate", "--out", dir, "--check"], out.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("differs: generated/prometheus/tests/mini.test.yml"), "{}", text(&o));
+    std::fs::write(&file, &original).expect("restore");
+    // A consistently re-stamped file is trusted by the cache; --no-cache synthesizes and sees it.
+    forge_test_file(&file);
+    let o = avctl(&["--spec", spec, "generate", "--out", dir, "--check"], out.path());
+    assert_eq!(o.status.code(), Some(0), "the cache reuses stamped files: {}", text(&o));
+    let o = avctl(&["--spec", spec, "generate", "--out", dir, "--check", "--no-cache"], out.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // A changed alert changes the key: the tests are synthesized again and the forged file goes.
+    let copy = tempdir();
+    copy_tree(&mini_spec(), copy.path());
+    let path = copy.path().join("spec.yaml");
+    let text = std::fs::read_to_string(&path).expect("spec");
+    std::fs::write(&path, text.replace("Mini is down", "Mini is unreachable")).expect("write");
+    generate_into(copy.path(), out.path());
+    let now = std::fs::read_to_string(&file).expect("read");
+    assert!(!now.contains("# an extra comment") && now.contains("Mini is unreachable"), "{now}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub mod duration;
 pub mod index;
 pub mod load;
 pub mod model;
+pub mod overlay;
 pub mod source;
 pub mod span;
 pub mod suggest;

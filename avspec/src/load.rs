@@ -126,7 +126,7 @@ pub fn parse_file(id: FileId, text: &str) -> Result<SpecFile, Diagnostic> {
         .map_err(|e| yaml_error(id, &e))
 }
 
-fn yaml_error(id: FileId, e: &serde_saphyr::Error) -> Diagnostic {
+pub(crate) fn yaml_error(id: FileId, e: &serde_saphyr::Error) -> Diagnostic {
     let loc = e.location().map_or(Loc::new(id, 1, 1, 1), |l| {
         let c = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         Loc::new(id, c(l.line()), c(l.column()), c(l.span().len().max(1)))

@@ -18,12 +18,15 @@ pub const CANNOT_RUN: u8 = 2;
 pub struct Ctx {
     pub spec: PathBuf,
     pub grafana_schemas: Option<PathBuf>,
+    /// Overlays applied in order after loading.
+    pub overlays: Vec<PathBuf>,
 }
 
 /// Loads the spec and runs every check; with Grafana schemas, also checks the dashboards the
 /// spec generates. Returns the loaded spec and all findings.
 pub fn load_and_check(ctx: &Ctx) -> (avspec::Loaded, Vec<Diagnostic>) {
-    let loaded = avspec::load_dir(&ctx.spec);
+    let mut loaded = avspec::load_dir(&ctx.spec);
+    avspec::overlay::apply_files(&mut loaded, &ctx.overlays);
     let diags = check_loaded(&loaded, ctx.grafana_schemas.as_deref());
     (loaded, diags)
 }
@@ -72,7 +75,7 @@ pub fn validate(ctx: &Ctx, format: Format, deny_warnings: bool) -> u8 {
         }
         eprintln!("{errors} errors, {warnings} warnings, {infos} notes, {suppressed} suppressed");
     }
-    if loaded.spec.is_none() && diags.iter().any(|d| d.code == "spec/io") {
+    if diags.iter().any(|d| d.code == "spec/io") {
         return CANNOT_RUN;
     }
     if errors > 0 || (deny_warnings && warnings > 0) { FINDINGS } else { OK }

@@ -7,6 +7,7 @@ pub mod grafana;
 mod grafana_json;
 pub mod prometheus;
 pub mod rules;
+mod test_cache;
 pub mod tests;
 
 use avspec::index::Index;
@@ -45,6 +46,8 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
 pub struct GenOptions {
     /// Directory of handlebars templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
+    /// A previous output root whose unit tests may be reused (see `test_cache`).
+    pub prior: Option<PathBuf>,
 }
 
 /// Every output file for the spec, in a stable order.
@@ -56,8 +59,10 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     for (name, contents) in rules::rule_files(index)? {
         files.push(OutFile { path: g.join("prometheus/rules").join(name), contents });
     }
-    for (name, contents) in tests::test_files(index)?.0 {
-        files.push(OutFile { path: g.join("prometheus/tests").join(name), contents });
+    let tests_dir = g.join("prometheus/tests");
+    let prior = opts.prior.as_ref().map(|root| root.join(&tests_dir));
+    for (name, contents) in tests::cached_test_files(index, prior.as_deref())? {
+        files.push(OutFile { path: tests_dir.join(name), contents });
     }
     files.extend(grafana::files(index)?);
     files.push(OutFile { path: PathBuf::from("docker-compose.yml"), contents: compose::compose(index)? });

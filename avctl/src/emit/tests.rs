@@ -1,11 +1,12 @@
 //! `generated/prometheus/tests/<group>.test.yml`: promtool unit tests, one file per rule group.
 
-use super::to_yaml;
+use super::{test_cache, to_yaml};
 use crate::unit::{AlertTests, tests_for};
 use avspec::PromDuration;
 use avspec::index::Index;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 #[derive(Serialize)]
 struct TestFile {
@@ -56,10 +57,22 @@ fn series_text(labels: &BTreeMap<String, String>) -> String {
     format!("{name}{{{}}}", body.join(","))
 }
 
-/// `(file name, contents)` per rule group that has alerts, plus the per-alert outcome.
-/// Test files as `(name, contents)`.
+/// Test files as `(name, contents)`, one per rule group and evaluation step.
 pub type Files = Vec<(String, String)>;
 
+/// The test files, reused from `prior` (a previous output's test directory) when they were
+/// generated from the same inputs, else synthesized.
+pub fn cached_test_files(index: &Index<'_>, prior: Option<&Path>) -> Result<Files, String> {
+    let key = test_cache::key(index.spec)?;
+    if let Some(files) = prior.and_then(|dir| test_cache::reuse(dir, &key)) {
+        return Ok(files);
+    }
+    let (files, _) = test_files(index)?;
+    let n = files.len();
+    Ok(files.into_iter().map(|(name, c)| (name, test_cache::stamp(&c, &key, n))).collect())
+}
+
+/// Synthesizes the test files and returns them with the per-alert outcome.
 pub fn test_files(index: &Index<'_>) -> Result<(Files, Vec<AlertTests>), String> {
     let all = tests_for(index);
     // One file per rule group and evaluation step (promtool sets the step per file).

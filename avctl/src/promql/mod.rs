@@ -116,9 +116,20 @@ pub fn selector_name(vs: &VectorSelector) -> Option<&str> {
     })
 }
 
-/// Parses an expression; the error text is promql-parser's.
+/// Parses an expression; the error text is promql-parser's. Results are memoized per thread:
+/// validation, usage tracking, docs and test synthesis each parse the same expressions, and
+/// parsing (with its regex compilation) otherwise dominates a whole `generate`.
 pub fn parse(expr: &str) -> Result<Expr, String> {
-    promql_parser::parser::parse(expr)
+    thread_local! {
+        static PARSED: std::cell::RefCell<std::collections::HashMap<String, Result<Expr, String>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(hit) = PARSED.with(|m| m.borrow().get(expr).cloned()) {
+        return hit;
+    }
+    let parsed = promql_parser::parser::parse(expr);
+    PARSED.with(|m| m.borrow_mut().insert(expr.to_owned(), parsed.clone()));
+    parsed
 }
 
 /// Metric names an expression selects (sorted, deduplicated); empty when it does not parse.

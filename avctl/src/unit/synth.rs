@@ -203,33 +203,55 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
     ])
 }
 
-/// Tests for every alert of the spec (expanded with SLO rules), keyed by rule group.
+/// Tests for every alert of the spec (expanded with SLO rules), in the spec's order. Alerts are
+/// independent, so they are simulated on every core.
 pub fn tests_for(index: &Index<'_>) -> Vec<AlertTests> {
-    let mut out = Vec::new();
-    for alert in &index.spec.alerts {
-        let url = crate::emit::rules::runbook_url(index, alert);
-        let slo = index.spec.slos.iter().find(|s| super::slo_cases::is_slo_alert(s, alert));
-        let result = promql::parse(&alert.expr).and_then(|e| match slo {
-            Some(s) => super::slo_cases::cases(index, s, alert, &e, &url),
-            None => hand_written(index, alert, &e, &url),
-        });
-        let step = slo.map_or(MINUTE, |s| super::slo_cases::eval_step(s, alert));
-        match result {
-            Ok(cases) => out.push(AlertTests {
-                alert: alert.name.value.clone(),
-                group: alert.group.value.clone(),
-                eval_interval_ms: step,
-                cases,
-                unsupported: None,
-            }),
-            Err(why) => out.push(AlertTests {
-                alert: alert.name.value.clone(),
-                group: alert.group.value.clone(),
-                eval_interval_ms: step,
-                cases: vec![],
-                unsupported: Some(why),
-            }),
-        }
+    let alerts = &index.spec.alerts;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(alerts.len().max(1));
+    // Alerts differ widely in cost (a 3-day SLO window against a 5-minute one), so workers take
+    // the next alert as they free up rather than fixed shares.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, AlertTests)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(alert) = alerts.get(i) else { break mine };
+                        mine.push((i, alert_tests(index, alert)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
+}
+
+fn alert_tests(index: &Index<'_>, alert: &Alert) -> AlertTests {
+    let url = crate::emit::rules::runbook_url(index, alert);
+    let slo = index.spec.slos.iter().find(|s| super::slo_cases::is_slo_alert(s, alert));
+    let result = promql::parse(&alert.expr).and_then(|e| match slo {
+        Some(s) => super::slo_cases::cases(index, s, alert, &e, &url),
+        None => hand_written(index, alert, &e, &url),
+    });
+    let (cases, unsupported) = match result {
+        Ok(cases) => (cases, None),
+        Err(why) => (vec![], Some(why)),
+    };
+    AlertTests {
+        alert: alert.name.value.clone(),
+        group: alert.group.value.clone(),
+        eval_interval_ms: slo.map_or(MINUTE, |s| super::slo_cases::eval_step(s, alert)),
+        cases,
+        unsupported,
     }
-    out
 }

@@ -20,6 +20,71 @@ pub const CODES: &[CodeInfo] = &[
         "Nothing can be checked or generated without the spec.",
     ),
     c(
+        "overlay/unknown-job",
+        "An overlay changes a scrape job the spec does not define.",
+        "An overlay that silently matched nothing would leave the environment on the base settings.",
+    ),
+    c(
+        "overlay/unknown-alert",
+        "An overlay changes an alert the spec does not define.",
+        "A renamed alert would otherwise keep its production `for` in the environment the overlay is for.",
+    ),
+    c(
+        "overlay/unset-variable",
+        "An overlay target uses `${VAR}` and VAR is not set (and has no `:-default`).",
+        "Generating a config with an empty or literal `${VAR}` target would scrape nothing.",
+    ),
+    c(
+        "live/missing-metric",
+        "`check-live`: a declared family is not exposed by the target.",
+        "Dashboards and alerts built on it would show no data, or never fire.",
+    ),
+    c(
+        "live/absent-requirement",
+        "`check-live`: a family that needs hardware (`requires: gpu`) is not exposed.",
+        "Expected on machines without it; reported so the coverage is honest.",
+    ),
+    c(
+        "live/undeclared-metric",
+        "`check-live`: the target exposes a family the spec does not declare.",
+        "Undeclared metrics escape validation, docs and cardinality budgets (exporters: a note).",
+    ),
+    c(
+        "live/type-drift",
+        "`check-live`: a family's TYPE differs from the spec.",
+        "rate() on a gauge or quantiles on a counter give wrong answers without an error.",
+    ),
+    c(
+        "live/help-drift",
+        "`check-live`: a family's HELP text differs from the spec.",
+        "The docs and the exposed metadata disagree; one of them is stale.",
+    ),
+    c(
+        "live/bucket-drift",
+        "`check-live`: a histogram's bucket bounds differ from the spec.",
+        "Latency SLOs and quantiles are computed at the declared bounds; other bounds change them.",
+    ),
+    c(
+        "live/undeclared-label",
+        "`check-live`: a series carries a label the spec does not list for its metric.",
+        "Queries and aggregations in the spec do not account for it; cardinality grows unseen.",
+    ),
+    c(
+        "live/missing-label",
+        "`check-live`: a series lacks a label its metric declares.",
+        "Selectors and `by (...)` clauses on that label silently drop or merge the series.",
+    ),
+    c(
+        "live/label-value-out-of-domain",
+        "`check-live`: a label value outside the label's declared values.",
+        "Dashboards and alerts filter on declared values; others fall through the cracks.",
+    ),
+    c(
+        "live/cardinality-exceeded",
+        "`check-live`: a family exposes more series than its labels' domains allow.",
+        "The cardinality budget is computed from the domains; more series means it is wrong.",
+    ),
+    c(
         "spec/yaml-syntax",
         "The file is not valid YAML.",
         "The parser stops at the first syntax error in a file; fix it to see the rest.",

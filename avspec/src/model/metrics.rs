@@ -156,10 +156,30 @@ pub struct Metric {
     /// Which code path updates it (documentation, copied into the metrics reference).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
+    /// The metric has series only where this holds (`gpu`: a GPU visible through NVML). Live
+    /// checks on a machine without it report the family as absent, not missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Sp<Requirement>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<Allow>,
+}
+
+/// A condition a metric's series depend on.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// A GPU the exporter can see (NVML for the daemon, DCGM for its exporter).
+    Gpu,
+}
+
+impl Requirement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gpu => "gpu",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
