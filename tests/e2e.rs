@@ -52,7 +52,8 @@ fn avctl(ports: &Ports, args: &[&str]) -> R<std::process::Output> {
 
 fn start_daemon(procs: &mut Procs, dir: &Path, name: &str, port: u16, extra: &[&str]) -> R {
     let mut cmd = Command::new(release_bin("autovoiced")?);
-    cmd.args(["--listen", &format!("127.0.0.1:{port}")]).args(extra);
+    let models = repo().join("models");
+    cmd.args(["--listen", &format!("127.0.0.1:{port}")]).arg("--models-dir").arg(&models).args(extra);
     procs.spawn(name, cmd, &dir.join(format!("{name}.log")))?;
     wait_for(&format!("{name} /health"), Duration::from_secs(60), || {
         Ok(http::get(&url(port, "/health"), TIMEOUT).ok().filter(|r| r.status == 200))

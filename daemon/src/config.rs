@@ -44,6 +44,17 @@ pub struct Config {
     /// Fail this share (0-1) of synthesis requests on purpose, to test alerting. Off by default.
     #[arg(long, env = "AUTOVOICE_INJECT_FAULTS", default_value_t = 0.0)]
     pub inject_faults: f64,
+    /// Directory holding the neural models' PyTorch weight files (`crepe-tiny.pth`,
+    /// `crepe-full.pth`, `resemblyzer.pt`); `scripts/fetch-models.sh` fills `models/`.
+    #[arg(long, env = "AUTOVOICE_MODELS_DIR", default_value = "models")]
+    pub models_dir: PathBuf,
+    /// CREPE capacity that measures pitch: `tiny` (fast) or `full` (the most accurate).
+    #[arg(long = "crepe", env = "AUTOVOICE_CREPE", value_enum, default_value_t = CrepeCapacity::Tiny)]
+    pub crepe_capacity: CrepeCapacity,
+    /// Directory where enrolled speakers persist (`speakers.json`, written atomically). Without
+    /// it, speakers enrolled through `POST /speakers` last until the daemon exits.
+    #[arg(long, env = "AUTOVOICE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Start without loading the signal path (the model stays "not loaded"); for alert tests.
     #[arg(long, env = "AUTOVOICE_SKIP_MODELS")]
     pub skip_models: bool,
@@ -52,7 +63,23 @@ pub struct Config {
 impl Config {
     /// Defaults for in-process tests: the CLI defaults with no arguments.
     pub fn for_tests() -> Self {
-        Self::parse_from(["autovoiced"])
+        Self::parse_from(["autovoiced", "--models-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/../models")])
+    }
+}
+
+/// CREPE capacity as a flag value.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrepeCapacity {
+    Tiny,
+    Full,
+}
+
+impl From<CrepeCapacity> for crate::models::crepe::Capacity {
+    fn from(c: CrepeCapacity) -> Self {
+        match c {
+            CrepeCapacity::Tiny => Self::Tiny,
+            CrepeCapacity::Full => Self::Full,
+        }
     }
 }
 

@@ -16,6 +16,8 @@ pub enum ApiError {
     UnsupportedAudio(String),
     EmptyInput(String),
     InvalidParameter(String),
+    /// The resource exists already (enrolling a taken speaker id).
+    Conflict(String),
     Unauthorized,
     NotFound,
     MethodNotAllowed,
@@ -23,6 +25,8 @@ pub enum ApiError {
     Overloaded(u64),
     Timeout,
     NotReady,
+    /// The signal path serves but a neural model is not loaded: why, and how to fix it.
+    ModelsMissing(String),
     InjectedFault,
     Internal(String),
 }
@@ -39,12 +43,13 @@ impl ApiError {
             Self::UnsupportedAudio(_) => ErrorType::UnsupportedAudio,
             Self::EmptyInput(_) => ErrorType::EmptyInput,
             Self::InvalidParameter(_) => ErrorType::InvalidParameter,
+            Self::Conflict(_) => ErrorType::Conflict,
             Self::Unauthorized => ErrorType::Unauthorized,
             Self::NotFound => ErrorType::NotFound,
             Self::MethodNotAllowed => ErrorType::MethodNotAllowed,
             Self::Overloaded(_) => ErrorType::Overloaded,
             Self::Timeout => ErrorType::Timeout,
-            Self::NotReady => ErrorType::NotReady,
+            Self::NotReady | Self::ModelsMissing(_) => ErrorType::NotReady,
             Self::InjectedFault => ErrorType::InjectedFault,
             Self::Internal(_) => ErrorType::Internal,
         }
@@ -63,7 +68,8 @@ impl ApiError {
             Self::UnsupportedAudio(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Overloaded(_) | Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Overloaded(_) | Self::NotReady | Self::ModelsMissing(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::InjectedFault | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -80,6 +86,8 @@ impl ApiError {
             | Self::UnsupportedAudio(m)
             | Self::EmptyInput(m)
             | Self::InvalidParameter(m)
+            | Self::Conflict(m)
+            | Self::ModelsMissing(m)
             | Self::Internal(m) => m.clone(),
             Self::Unauthorized => "missing or wrong bearer token".to_owned(),
             Self::NotFound => "no such route".to_owned(),

@@ -3,11 +3,14 @@
 
 pub mod config;
 pub mod dsp;
+pub mod enroll;
 pub mod error;
 pub mod gpu;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod models;
+pub mod quality;
 pub mod routes;
 pub mod speakers;
 pub mod state;

@@ -1,8 +1,8 @@
 //! The HTTP API: synthesize, convert, speakers, probes and metrics. `router(state)` builds it.
 
 use crate::error::ApiError;
-use crate::metrics::label::Operation;
-use crate::state::AppState;
+use crate::metrics::label::{Operation, Task};
+use crate::state::{AppState, SpeakerEntry};
 use crate::voice::{self, Target, step};
 use crate::wav::{self, Audio};
 use axum::Router;
@@ -12,13 +12,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/synthesize", post(synthesize))
         .route("/convert", post(convert))
-        .route("/speakers", get(speakers))
+        .route("/speakers", get(speakers).post(crate::enroll::enroll))
         .route("/ws/synthesize", get(crate::ws::upgrade))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -30,7 +31,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Reads the body up to the configured limit.
-async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+pub async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
     let limit = state.cfg.max_body_bytes;
     axum::body::to_bytes(body, limit)
         .await
@@ -74,7 +75,7 @@ pub fn parse_synthesis(state: &AppState, bytes: &[u8]) -> Result<SynthesisReques
 }
 
 fn unknown_speaker(state: &AppState, id: &str) -> ApiError {
-    let known: Vec<&str> = state.speakers.iter().map(|s| s.speaker.id.as_str()).collect();
+    let known: Vec<String> = state.speaker_list().iter().map(|s| s.speaker.id.clone()).collect();
     ApiError::UnknownSpeaker(format!("no speaker `{id}`; known: {}", known.join(", ")))
 }
 
@@ -86,7 +87,7 @@ pub async fn run_synthesis(
 ) -> Result<(Vec<u8>, voice::Report), ApiError> {
     let entry = state.speaker(&req.speaker_id).ok_or_else(|| unknown_speaker(state, &req.speaker_id))?;
     let start = Instant::now();
-    let result = synthesis_inner(state, req, entry).await;
+    let result = synthesis_inner(state, req, &entry).await;
     state.metrics.synthesis_duration_seconds.observe(start.elapsed().as_secs_f64());
     entry.count(result.is_ok());
     result
@@ -95,9 +96,9 @@ pub async fn run_synthesis(
 async fn synthesis_inner(
     state: &AppState,
     req: &SynthesisRequest,
-    entry: &crate::state::SpeakerEntry,
+    entry: &Arc<SpeakerEntry>,
 ) -> Result<(Vec<u8>, voice::Report), ApiError> {
-    if !state.is_ready() {
+    if !state.can_serve() {
         return Err(ApiError::NotReady);
     }
     if state.inject_fault() {
@@ -115,21 +116,52 @@ async fn synthesis_inner(
             semitones: 0.0,
             formant_scale: entry.speaker.formant_scale,
         };
-        blocking(state, audio, target).await
+        blocking(state, audio, target, Goal { speaker: Some(entry.clone()), task: Task::Synthesis }).await
     };
     tokio::time::timeout(deadline, work).await.map_err(|_| ApiError::Timeout)?
 }
 
-/// Runs the voice transform and encoding on a blocking thread.
+/// Whom an output is for: the target speaker (if any) and the kind of request, for measuring.
+struct Goal {
+    speaker: Option<Arc<SpeakerEntry>>,
+    task: Task,
+}
+
+/// Measures an output with the neural models, when they are loaded: pitch error against the
+/// F0 the request asked for (the speaker's, or the input's, shifted by `semitones`) and
+/// similarity to the speaker's embedding. Recorded in the spec's quality histograms.
+fn measure(st: &AppState, input: &Audio, out: &Audio, target: Target, goal: &Goal) -> Option<crate::quality::Measured> {
+    let (dsp, q) = (st.dsp.get()?, st.quality.get()?);
+    let start = Instant::now();
+    let shift = 2f64.powf(f64::from(target.semitones) / 12.0);
+    let expected = match &goal.speaker {
+        Some(s) => Some(f64::from(s.speaker.target_f0) * shift),
+        None => q.f0(dsp, input).map(|f| f * shift),
+    };
+    let embedding = goal.speaker.as_ref().and_then(|s| s.embedding.get()).map(Vec::as_slice);
+    let m = q.measure(dsp, out, expected, embedding);
+    voice::record(&st.metrics, Operation::Measure, start, true);
+    if let Some(c) = m.pitch_error_cents {
+        st.metrics.pitch_error_cents.get(goal.task).observe(c);
+    }
+    if let Some(s) = m.similarity {
+        st.metrics.speaker_similarity_ratio.get(goal.task).observe(f64::from(s));
+    }
+    Some(m)
+}
+
+/// Runs the voice transform, the quality measurement and encoding on a blocking thread.
 async fn blocking(
     state: &AppState,
     audio: Audio,
     target: Target,
+    goal: Goal,
 ) -> Result<(Vec<u8>, voice::Report), ApiError> {
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let dsp = st.dsp.get().ok_or(ApiError::NotReady)?;
-        let (out, report) = voice::transform(dsp, &st.metrics, &audio, target)?;
+        let (out, mut report) = voice::transform(dsp, &st.metrics, &audio, target)?;
+        report.measured = measure(&st, &audio, &out, target, &goal);
         let bytes = step(&st.metrics, Operation::Encode, || Ok(wav::encode(&out.samples, out.sample_rate)))?;
         Ok((bytes, report))
     })
@@ -151,6 +183,17 @@ fn wav_response(bytes: Vec<u8>, report: voice::Report, speaker: Option<&str>) ->
     }
     if let Some(s) = speaker {
         put("x-autovoice-speaker", s.to_owned());
+    }
+    if let Some(m) = report.measured {
+        if let Some(f) = m.output_f0 {
+            put("x-autovoice-output-f0", format!("{f:.1}"));
+        }
+        if let Some(c) = m.pitch_error_cents {
+            put("x-autovoice-pitch-error-cents", format!("{c:.1}"));
+        }
+        if let Some(s) = m.similarity {
+            put("x-autovoice-speaker-similarity", format!("{s:.4}"));
+        }
     }
     (StatusCode::OK, headers, bytes).into_response()
 }
@@ -205,7 +248,7 @@ async fn convert(
 ) -> Result<Response, ApiError> {
     let (speaker, semitones) = convert_params(&state, query.as_deref())?;
     let bytes = read_body(&state, body).await?;
-    if !state.is_ready() {
+    if !state.can_serve() {
         return Err(ApiError::NotReady);
     }
     let m = &state.metrics;
@@ -221,14 +264,15 @@ async fn convert(
         }
         let deadline = Duration::from_secs_f64(state.cfg.deadline_secs);
         let entry = speaker.as_deref().and_then(|s| state.speaker(s));
+        let goal = Goal { speaker: entry.clone(), task: Task::Conversion };
         let target = Target {
-            f0: entry.map(|e| e.speaker.target_f0),
+            f0: entry.as_ref().map(|e| e.speaker.target_f0),
             semitones,
-            formant_scale: entry.map_or(1.0, |e| e.speaker.formant_scale),
+            formant_scale: entry.as_ref().map_or(1.0, |e| e.speaker.formant_scale),
         };
         let work = async {
             let _permit = state.limiter.acquire(deadline).await?;
-            blocking(&state, audio, target).await
+            blocking(&state, audio, target, goal).await
         };
         tokio::time::timeout(deadline, work).await.map_err(|_| ApiError::Timeout)?
     }
@@ -238,8 +282,9 @@ async fn convert(
     Ok(wav_response(wav, report, speaker.as_deref()))
 }
 
+/// Every speaker; enrolled ones with `enrolled: true` and their recording's F0 statistics.
 async fn speakers(State(state): State<AppState>) -> Response {
-    let list: Vec<_> = state.speakers.iter().map(|s| &s.speaker).collect();
+    let list: Vec<serde_json::Value> = state.speaker_list().iter().map(|s| crate::enroll::describe(s)).collect();
     axum::Json(serde_json::json!({ "speakers": list })).into_response()
 }
 
@@ -247,12 +292,33 @@ async fn health() -> Response {
     axum::Json(serde_json::json!({"status": "ok"})).into_response()
 }
 
+/// 200 once the signal path and both neural models are loaded; otherwise 503 naming what is
+/// missing and how to fix it.
 async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
-    if !state.is_ready() {
+    use crate::state::ModelStatus;
+    if !state.can_serve() {
         return Err(ApiError::NotReady);
     }
-    Ok(axum::Json(serde_json::json!({"status": "ready", "backend": crate::dsp::backend_name()}))
-        .into_response())
+    let status = state.model_status();
+    let failed: Vec<String> = status
+        .iter()
+        .filter_map(|(m, s)| match s {
+            ModelStatus::Loaded => None,
+            ModelStatus::Loading => Some(format!("{}: loading", m.as_str())),
+            ModelStatus::Failed(why) => Some(format!("{}: {why}", m.as_str())),
+        })
+        .collect();
+    if !failed.is_empty() || !state.is_ready() {
+        return Err(ApiError::ModelsMissing(format!("models not loaded: {}", failed.join("; "))));
+    }
+    let models: serde_json::Map<String, serde_json::Value> =
+        status.iter().map(|(m, _)| (m.as_str().to_owned(), "loaded".into())).collect();
+    Ok(axum::Json(serde_json::json!({
+        "status": "ready",
+        "backend": crate::dsp::backend_name(),
+        "models": models,
+    }))
+    .into_response())
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -52,3 +52,94 @@ pub fn validate(speakers: &[Speaker]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// F0 statistics of an enrollment recording (CREPE, voiced frames only).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct F0Stats {
+    pub median_hz: f32,
+    pub p10_hz: f32,
+    pub p90_hz: f32,
+    /// Share of frames that were voiced.
+    pub voiced_ratio: f32,
+}
+
+/// A speaker enrolled through `POST /speakers`, as persisted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Enrolled {
+    pub speaker: Speaker,
+    pub f0: F0Stats,
+    /// GE2E embedding (256 values, unit length) of the recording.
+    pub embedding: Vec<f32>,
+}
+
+/// The enrolled speakers' file in the data directory. Writes are atomic: a temporary file in
+/// the same directory, flushed to disk, then renamed over the old one; a crash leaves either
+/// the old or the new list, never a torn file.
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: std::path::PathBuf,
+}
+
+/// File name of the enrolled speakers inside the data directory.
+pub const STORE_FILE: &str = "speakers.json";
+
+impl Store {
+    /// Opens (creating the directory if needed) and reads the enrolled speakers.
+    pub fn open(dir: &Path) -> Result<(Self, Vec<Enrolled>), String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory `{}`: {e}", dir.display()))?;
+        let path = dir.join(STORE_FILE);
+        let list = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str::<Vec<Enrolled>>(&text).map_err(|e| {
+                format!("`{}`: {e} (expected the enrolled speakers written by autovoiced)", path.display())
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+        };
+        for (i, e) in list.iter().enumerate() {
+            if e.embedding.len() != crate::models::speaker::EMBEDDING || e.embedding.iter().any(|v| !v.is_finite()) {
+                return Err(format!(
+                    "`{}`: speaker {} (`{}`) has a malformed embedding; expected {} finite values",
+                    path.display(),
+                    i + 1,
+                    e.speaker.id,
+                    crate::models::speaker::EMBEDDING
+                ));
+            }
+        }
+        let speakers: Vec<Speaker> = list.iter().map(|e| e.speaker.clone()).collect();
+        if !speakers.is_empty() {
+            validate(&speakers).map_err(|e| format!("`{}`: {e}", path.display()))?;
+        }
+        Ok((Self { path }, list))
+    }
+
+    /// Replaces the file with `list`.
+    pub fn save(&self, list: &[Enrolled]) -> Result<(), String> {
+        use std::io::Write as _;
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(format!(".{STORE_FILE}.{}.tmp", std::process::id()));
+        let text = serde_json::to_vec_pretty(list).map_err(|e| format!("cannot encode speakers: {e}"))?;
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&text)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.path)?;
+            // The rename is durable once the directory entry is.
+            std::fs::File::open(dir)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write `{}`: {e}", self.path.display())
+        })
+    }
+}
+
+/// Checks an id for enrollment: 1-32 characters of `a-z`, `0-9`, `_`, `-`.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 32
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok { Ok(()) } else { Err(format!("speaker id `{id}` must be 1-32 characters of a-z, 0-9, `_` and `-`")) }
+}

@@ -24,11 +24,30 @@ pub struct Target {
     pub formant_scale: f32,
 }
 
-/// What the transform did, for response headers.
+/// What the transform did and, when the neural models are loaded, how the output measured up.
 #[derive(Debug, Clone, Copy)]
 pub struct Report {
     pub source_f0: Option<f32>,
     pub ratio: f32,
+    pub measured: Option<crate::quality::Measured>,
+}
+
+/// The sentence a built-in speaker's target embedding is computed from.
+pub const REFERENCE_TEXT: &str =
+    "The quick brown fox jumps over the lazy dog, and five wizards hum quietly in the evening.";
+
+/// A built-in speaker's reference utterance: the reference sentence through the speaker's
+/// front-end voice and transform. Uses scratch metrics so start-up work is not counted as
+/// traffic.
+pub fn reference_utterance(
+    state: &crate::state::AppState,
+    dsp: &Dsp<Engine>,
+    speaker: &crate::speakers::Speaker,
+) -> Result<Audio, ApiError> {
+    let scratch = Metrics::new().map_err(|e| ApiError::Internal(format!("metrics: {e}")))?;
+    let audio = crate::tts::speak_blocking(&state.cfg.espeak, &speaker.base_voice, REFERENCE_TEXT)?;
+    let target = Target { f0: Some(speaker.target_f0), semitones: 0.0, formant_scale: speaker.formant_scale };
+    Ok(transform(dsp, &scratch, &audio, target)?.0)
 }
 
 /// Records one execution of audio-processing step `op` that began at `start`.
@@ -69,5 +88,5 @@ pub fn transform(
     if samples.iter().any(|v| !v.is_finite()) {
         return Err(ApiError::Internal("the signal path produced non-finite samples".to_owned()));
     }
-    Ok((Audio { samples, sample_rate: INTERNAL_RATE }, Report { source_f0, ratio }))
+    Ok((Audio { samples, sample_rate: INTERNAL_RATE }, Report { source_f0, ratio, measured: None }))
 }

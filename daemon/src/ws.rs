@@ -57,6 +57,9 @@ async fn handle(state: &AppState, bytes: &[u8]) -> Result<Vec<Message>, ApiError
         "chunks": frames.len(),
         "speaker_id": req.speaker_id,
         "pitch_ratio": report.ratio,
+        "output_f0": report.measured.and_then(|m| m.output_f0),
+        "pitch_error_cents": report.measured.and_then(|m| m.pitch_error_cents),
+        "speaker_similarity": report.measured.and_then(|m| m.similarity),
     });
     frames.push(Message::Text(done.to_string().into()));
     Ok(frames)

