@@ -26,7 +26,10 @@ async fn probes_speakers_and_metrics() {
     let (s, h, b) = send(&state, get("/metrics")).await;
     assert_eq!(s, 200);
     assert!(h["content-type"].to_str().expect("ct").starts_with("text/plain; version=0.0.4"));
-    assert!(String::from_utf8_lossy(&b).contains("autovoice_model_loaded 1"));
+    for model in ["signal_path", "crepe", "speaker_encoder"] {
+        let line = format!("autovoice_model_loaded{{model=\"{model}\"}} 1");
+        assert!(String::from_utf8_lossy(&b).contains(&line), "{line}");
+    }
     assert_eq!(
         metric(&state, r#"autovoice_http_requests_total{endpoint="/health",method="GET",status="200"}"#),
         1.0
@@ -42,7 +45,7 @@ async fn not_ready_until_models_load() {
     let state = state_with(|_| {}, None, false);
     let (s, _, b) = send(&state, get("/ready")).await;
     assert_eq!((s, json(&b)["error"]["type"].as_str()), (503, Some("not_ready")));
-    assert_eq!(metric(&state, "autovoice_model_loaded"), 0.0);
+    assert_eq!(metric(&state, r#"autovoice_model_loaded{model="signal_path"}"#), 0.0);
     let (s, _, b) = send(&state, post("/synthesize", r#"{"text":"hi","speaker_id":"default"}"#)).await;
     assert_eq!((s, json(&b)["error"]["type"].as_str()), (503, Some("not_ready")));
     assert_eq!(
@@ -50,8 +53,11 @@ async fn not_ready_until_models_load() {
         1.0
     );
     state.load_models();
-    assert_eq!(send(&state, get("/ready")).await.0, 200);
-    assert_eq!(metric(&state, "autovoice_model_loaded"), 1.0);
+    let (s, _, b) = send(&state, get("/ready")).await;
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["models"]["crepe"], "loaded");
+    assert_eq!(metric(&state, r#"autovoice_model_loaded{model="signal_path"}"#), 1.0);
+    assert_eq!(metric(&state, r#"autovoice_model_loaded{model="crepe"}"#), 1.0);
 }
 
 #[tokio::test]
