@@ -24,7 +24,7 @@ fn promtool_accepts_the_config_and_every_rule_file() {
         .output()
         .expect("promtool");
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("SUCCESS: 9 rule files found"), "{}", text(&o));
+    assert!(text(&o).contains("SUCCESS: 10 rule files found"), "{}", text(&o));
     let rules: Vec<_> =
         std::fs::read_dir(prom.join("rules")).expect("rules").map(|e| e.expect("e").path()).collect();
     let o = Command::new(&promtool).args(["check", "rules"]).args(&rules).output().expect("promtool");
