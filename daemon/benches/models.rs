@@ -38,17 +38,22 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(frames as u64));
         group.bench_function(format!("crepe_{}_frames", capacity.name()), |b| {
             b.iter(|| {
-                let t = Tensor::<Engine, 2>::from_data(TensorData::new(input.clone(), [frames, WINDOW]), &device);
+                let t =
+                    Tensor::<Engine, 2>::from_data(TensorData::new(input.clone(), [frames, WINDOW]), &device);
                 model.forward(t).into_data()
             })
         });
     }
-    let enc = SpeakerEncoder::<Engine>::load(&dir.join("resemblyzer.pt"), &device).unwrap_or_else(|e| panic!("{e}"));
+    let enc = SpeakerEncoder::<Engine>::load(&dir.join("resemblyzer.pt"), &device)
+        .unwrap_or_else(|e| panic!("{e}"));
     let mels: Vec<f32> = noise(PARTIALS * PARTIAL_FRAMES * 40, 11).iter().map(|v| v.abs()).collect();
     group.throughput(Throughput::Elements(PARTIALS as u64));
     group.bench_function("speaker_encoder_partials", |b| {
         b.iter(|| {
-            let t = Tensor::<Engine, 3>::from_data(TensorData::new(mels.clone(), [PARTIALS, PARTIAL_FRAMES, 40]), &device);
+            let t = Tensor::<Engine, 3>::from_data(
+                TensorData::new(mels.clone(), [PARTIALS, PARTIAL_FRAMES, 40]),
+                &device,
+            );
             enc.forward(t).into_data()
         })
     });

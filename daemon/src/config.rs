@@ -51,6 +51,10 @@ pub struct Config {
     /// CREPE capacity that measures pitch: `tiny` (fast) or `full` (the most accurate).
     #[arg(long = "crepe", env = "AUTOVOICE_CREPE", value_enum, default_value_t = CrepeCapacity::Tiny)]
     pub crepe_capacity: CrepeCapacity,
+    /// Do not measure each response with the neural models (pitch error, speaker similarity);
+    /// they still load, for enrollment. Measuring costs about 0.1 s per second of output on CPU.
+    #[arg(long, env = "AUTOVOICE_NO_QUALITY")]
+    pub no_quality: bool,
     /// Directory where enrolled speakers persist (`speakers.json`, written atomically). Without
     /// it, speakers enrolled through `POST /speakers` last until the daemon exits.
     #[arg(long, env = "AUTOVOICE_DATA_DIR")]

@@ -36,9 +36,9 @@ fn params(query: Option<&str>) -> Result<Params, ApiError> {
             "id" => id = Some(v.to_owned()),
             "base_voice" => voice = Some(v.to_owned()),
             "formant_scale" => {
-                let f: f32 = v
-                    .parse()
-                    .map_err(|_| ApiError::InvalidParameter(format!("formant_scale `{v}` is not a number")))?;
+                let f: f32 = v.parse().map_err(|_| {
+                    ApiError::InvalidParameter(format!("formant_scale `{v}` is not a number"))
+                })?;
                 if !(0.5..=2.0).contains(&f) {
                     return Err(ApiError::InvalidParameter(format!("formant_scale {f} is outside 0.5-2.0")));
                 }
@@ -65,7 +65,11 @@ fn params(query: Option<&str>) -> Result<Params, ApiError> {
     Ok(Params { id, base_voice, formant_scale: formant.unwrap_or(1.0) })
 }
 
-pub async fn enroll(State(state): State<AppState>, RawQuery(query): RawQuery, body: Body) -> Result<Response, ApiError> {
+pub async fn enroll(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
     let p = params(query.as_deref())?;
     let bytes = read_body(&state, body).await?;
     if !state.is_ready() {

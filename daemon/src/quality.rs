@@ -85,13 +85,19 @@ impl Quality {
             (Some(have), Some(want)) if want > 0.0 => Some((1200.0 * (have / want).log2()).abs()),
             _ => None,
         };
-        let similarity = embedding.map(|e| speaker::cosine(&self.encoder.embed_utterance(&normalize_volume(&wav)), e));
+        let similarity =
+            embedding.map(|e| speaker::cosine(&self.encoder.embed_utterance(&normalize_volume(&wav)), e));
         Measured { output_f0, pitch_error_cents, similarity }
     }
 
     /// Embedding and F0 statistics of an enrollment recording; `None` for the statistics when
     /// fewer than `min_voiced` frames are voiced.
-    pub fn analyse(&self, dsp: &Dsp<Engine>, audio: &Audio, min_voiced: usize) -> (Vec<f32>, Option<F0Stats>) {
+    pub fn analyse(
+        &self,
+        dsp: &Dsp<Engine>,
+        audio: &Audio,
+        min_voiced: usize,
+    ) -> (Vec<f32>, Option<F0Stats>) {
         let wav = to_16k(dsp, audio);
         let track = self.track(&wav, ENROLL_HOP);
         let mut voiced: Vec<f64> = track

@@ -130,7 +130,16 @@ struct Goal {
 /// Measures an output with the neural models, when they are loaded: pitch error against the
 /// F0 the request asked for (the speaker's, or the input's, shifted by `semitones`) and
 /// similarity to the speaker's embedding. Recorded in the spec's quality histograms.
-fn measure(st: &AppState, input: &Audio, out: &Audio, target: Target, goal: &Goal) -> Option<crate::quality::Measured> {
+fn measure(
+    st: &AppState,
+    input: &Audio,
+    out: &Audio,
+    target: Target,
+    goal: &Goal,
+) -> Option<crate::quality::Measured> {
+    if st.cfg.no_quality {
+        return None;
+    }
     let (dsp, q) = (st.dsp.get()?, st.quality.get()?);
     let start = Instant::now();
     let shift = 2f64.powf(f64::from(target.semitones) / 12.0);
@@ -284,7 +293,8 @@ async fn convert(
 
 /// Every speaker; enrolled ones with `enrolled: true` and their recording's F0 statistics.
 async fn speakers(State(state): State<AppState>) -> Response {
-    let list: Vec<serde_json::Value> = state.speaker_list().iter().map(|s| crate::enroll::describe(s)).collect();
+    let list: Vec<serde_json::Value> =
+        state.speaker_list().iter().map(|s| crate::enroll::describe(s)).collect();
     axum::Json(serde_json::json!({ "speakers": list })).into_response()
 }
 

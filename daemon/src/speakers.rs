@@ -88,7 +88,8 @@ pub const STORE_FILE: &str = "speakers.json";
 impl Store {
     /// Opens (creating the directory if needed) and reads the enrolled speakers.
     pub fn open(dir: &Path) -> Result<(Self, Vec<Enrolled>), String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory `{}`: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create data directory `{}`: {e}", dir.display()))?;
         let path = dir.join(STORE_FILE);
         let list = match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str::<Vec<Enrolled>>(&text).map_err(|e| {
@@ -98,7 +99,9 @@ impl Store {
             Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
         };
         for (i, e) in list.iter().enumerate() {
-            if e.embedding.len() != crate::models::speaker::EMBEDDING || e.embedding.iter().any(|v| !v.is_finite()) {
+            if e.embedding.len() != crate::models::speaker::EMBEDDING
+                || e.embedding.iter().any(|v| !v.is_finite())
+            {
                 return Err(format!(
                     "`{}`: speaker {} (`{}`) has a malformed embedding; expected {} finite values",
                     path.display(),
@@ -141,5 +144,9 @@ pub fn check_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 32
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok { Ok(()) } else { Err(format!("speaker id `{id}` must be 1-32 characters of a-z, 0-9, `_` and `-`")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("speaker id `{id}` must be 1-32 characters of a-z, 0-9, `_` and `-`"))
+    }
 }

@@ -141,7 +141,9 @@ impl AppState {
         let dir = &self.cfg.models_dir;
         let crepe = crate::models::load_crepe(dir, self.cfg.crepe_capacity.into());
         let encoder = crate::models::load_speaker(dir);
-        for (model, result) in [(Model::Crepe, crepe.as_ref().err()), (Model::SpeakerEncoder, encoder.as_ref().err())] {
+        for (model, result) in
+            [(Model::Crepe, crepe.as_ref().err()), (Model::SpeakerEncoder, encoder.as_ref().err())]
+        {
             if let Some(e) = result {
                 tracing::error!(model = model.as_str(), error = %e, "model not loaded");
                 self.set_status(model, ModelStatus::Failed(e.to_string()));
@@ -195,12 +197,15 @@ impl AppState {
     /// visible. Fails without changing anything when the id is taken or the limit is reached.
     pub fn enroll(&self, record: Enrolled) -> Result<Arc<SpeakerEntry>, crate::error::ApiError> {
         use crate::error::ApiError;
-        let mut enrolled = self.enrolled.lock().map_err(|_| ApiError::Internal("speaker store poisoned".into()))?;
+        let mut enrolled =
+            self.enrolled.lock().map_err(|_| ApiError::Internal("speaker store poisoned".into()))?;
         if self.speaker(&record.speaker.id).is_some() {
             return Err(ApiError::Conflict(format!("speaker `{}` already exists", record.speaker.id)));
         }
         if self.speaker_list().len() >= MAX_SPEAKERS {
-            return Err(ApiError::InvalidParameter(format!("the daemon holds {MAX_SPEAKERS} speakers, its limit")));
+            return Err(ApiError::InvalidParameter(format!(
+                "the daemon holds {MAX_SPEAKERS} speakers, its limit"
+            )));
         }
         let mut next = enrolled.clone();
         next.push(record.clone());
@@ -209,7 +214,10 @@ impl AppState {
         }
         *enrolled = next;
         let e = Arc::new(entry(&self.metrics, record.speaker, Some(record.embedding), Some(record.f0)));
-        self.speakers.write().map_err(|_| ApiError::Internal("speaker list poisoned".into()))?.push(e.clone());
+        self.speakers
+            .write()
+            .map_err(|_| ApiError::Internal("speaker list poisoned".into()))?
+            .push(e.clone());
         Ok(e)
     }
 

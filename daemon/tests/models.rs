@@ -27,7 +27,8 @@ fn fixture(name: &str) -> Value {
 }
 
 fn signal(name: &str) -> Vec<f32> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/models/signals/{name}.wav"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/models/signals/{name}.wav"));
     let audio = wav::decode(&std::fs::read(path).expect("signal"), false).expect("wav");
     assert_eq!(audio.sample_rate, 16_000);
     audio.samples
@@ -59,7 +60,11 @@ fn crepe_parity(capacity: Capacity, only: &[&str]) {
         }
         let frames = crepe::frames(&signal(name), hop);
         let act = model.activations(&frames, 64);
-        assert_eq!(act.len() / BINS, want["frames"].as_u64().expect("frames") as usize, "{name}: frame count");
+        assert_eq!(
+            act.len() / BINS,
+            want["frames"].as_u64().expect("frames") as usize,
+            "{name}: frame count"
+        );
         let mut worst = 0.0f64;
         for (row, frame) in want["sample_frames"].as_array().expect("picks").iter().enumerate() {
             let f = frame.as_u64().expect("index") as usize;
@@ -75,10 +80,16 @@ fn crepe_parity(capacity: Capacity, only: &[&str]) {
             let periodicity = floats(&want[key]["periodicity"]);
             for (i, (got, exp)) in track.hz.iter().zip(&hz).enumerate() {
                 let c = cents_apart(*got, *exp);
-                assert!(c <= 1.0, "{name} {key} frame {i}: {got:.3} Hz vs torchcrepe {exp:.3} Hz ({c:.2} cents)");
+                assert!(
+                    c <= 1.0,
+                    "{name} {key} frame {i}: {got:.3} Hz vs torchcrepe {exp:.3} Hz ({c:.2} cents)"
+                );
             }
             for (i, (got, exp)) in track.periodicity.iter().zip(&periodicity).enumerate() {
-                assert!((f64::from(*got) - exp).abs() <= 1e-4, "{name} {key} frame {i}: periodicity {got} vs {exp}");
+                assert!(
+                    (f64::from(*got) - exp).abs() <= 1e-4,
+                    "{name} {key} frame {i}: periodicity {got} vs {exp}"
+                );
             }
             checked += hz.len();
         }
@@ -157,9 +168,10 @@ fn missing_and_wrong_weight_files_say_what_and_where() {
     assert!(matches!(err, LoadError::Unreadable { .. }), "{err}");
 
     // The tiny weights read as the full model: the first mismatching tensor is named.
-    let err = Crepe::<Engine>::load(&models_dir().join("crepe-tiny.pth"), Capacity::Full, &Default::default())
-        .err()
-        .expect("error");
+    let err =
+        Crepe::<Engine>::load(&models_dir().join("crepe-tiny.pth"), Capacity::Full, &Default::default())
+            .err()
+            .expect("error");
     assert_eq!(
         err,
         LoadError::Shape {

@@ -13,7 +13,11 @@ use axum::http::Request;
 use common::*;
 use std::path::Path;
 
-fn speak(state: &AppState, text: &str, speaker: &str) -> impl std::future::Future<Output = (u16, axum::http::HeaderMap, Vec<u8>)> {
+fn speak(
+    state: &AppState,
+    text: &str,
+    speaker: &str,
+) -> impl std::future::Future<Output = (u16, axum::http::HeaderMap, Vec<u8>)> {
     let body = format!(r#"{{"text": "{text}", "speaker_id": "{speaker}"}}"#);
     let state = state.clone();
     async move { send(&state, post("/synthesize", body)).await }
@@ -24,7 +28,10 @@ fn header(h: &axum::http::HeaderMap, name: &str) -> Option<f64> {
 }
 
 fn enroll_req(query: &str, wav: Vec<u8>) -> Request<Body> {
-    Request::post(format!("/speakers?{query}")).header("content-type", "audio/wav").body(Body::from(wav)).expect("req")
+    Request::post(format!("/speakers?{query}"))
+        .header("content-type", "audio/wav")
+        .body(Body::from(wav))
+        .expect("req")
 }
 
 fn state_in(dir: &Path) -> AppState {
@@ -46,7 +53,10 @@ async fn synthesis_and_conversion_are_measured() {
     assert!((0.7..=1.0).contains(&sim), "similarity {sim}");
     assert_eq!(metric(&state, r#"autovoice_pitch_error_cents_count{task="synthesis"}"#), 1.0);
     assert_eq!(metric(&state, r#"autovoice_speaker_similarity_ratio_count{task="synthesis"}"#), 1.0);
-    assert_eq!(metric(&state, r#"autovoice_audio_processing_total{operation="measure",success="true"}"#), 1.0);
+    assert_eq!(
+        metric(&state, r#"autovoice_audio_processing_total{operation="measure",success="true"}"#),
+        1.0
+    );
 
     // Conversion by a pure shift: the error is against the input's own F0 moved 5 semitones.
     let req = Request::post("/convert?pitch_shift=5").body(Body::from(b)).expect("req");
@@ -60,12 +70,26 @@ async fn synthesis_and_conversion_are_measured() {
 }
 
 #[tokio::test]
+async fn no_quality_skips_measuring() {
+    require_espeak();
+    let state = state_with(|c| c.no_quality = true, None, true);
+    let (s, h, _) = speak(&state, "Not measured.", "alto").await;
+    assert_eq!(s, 200);
+    assert!(
+        h.get("x-autovoice-pitch-error-cents").is_none() && h.get("x-autovoice-speaker-similarity").is_none()
+    );
+    assert_eq!(metric(&state, r#"autovoice_pitch_error_cents_count{task="synthesis"}"#), 0.0);
+}
+
+#[tokio::test]
 async fn enrolled_speakers_persist_and_are_used() {
     require_espeak();
     let dir = tempfile::tempdir().expect("tmp");
     let state = state_in(dir.path());
-    let (_, _, reference) = speak(&state, "This is my reference recording for enrollment, spoken clearly.", "bass").await;
-    let (s, _, b) = send(&state, enroll_req("id=narrator&base_voice=en-gb&formant_scale=0.95", reference.clone())).await;
+    let (_, _, reference) =
+        speak(&state, "This is my reference recording for enrollment, spoken clearly.", "bass").await;
+    let (s, _, b) =
+        send(&state, enroll_req("id=narrator&base_voice=en-gb&formant_scale=0.95", reference.clone())).await;
     assert_eq!(s, 201, "{}", String::from_utf8_lossy(&b));
     let made = json(&b);
     assert_eq!(made["id"], "narrator");
@@ -78,7 +102,10 @@ async fn enrolled_speakers_persist_and_are_used() {
     let (s, h, _) = speak(&state, "Now I speak with the enrolled voice.", "narrator").await;
     assert_eq!(s, 200);
     assert!(header(&h, "x-autovoice-speaker-similarity").expect("similarity") > 0.6);
-    assert_eq!(metric(&state, r#"autovoice_synthesis_requests_total{speaker_id="narrator",success="true"}"#), 1.0);
+    assert_eq!(
+        metric(&state, r#"autovoice_synthesis_requests_total{speaker_id="narrator",success="true"}"#),
+        1.0
+    );
 
     // Taken ids, bad ids and bad recordings are refused without changing anything.
     let cases: [(&str, Vec<u8>, u16, &str); 5] = [
@@ -135,7 +162,10 @@ async fn missing_weights_are_reported_with_the_fix() {
     let body = json(&b);
     assert_eq!((s, body["error"]["type"].as_str()), (503, Some("not_ready")));
     let msg = body["error"]["message"].as_str().expect("message");
-    assert!(msg.contains("crepe") && msg.contains("speaker_encoder") && msg.contains("scripts/fetch-models.sh"), "{msg}");
+    assert!(
+        msg.contains("crepe") && msg.contains("speaker_encoder") && msg.contains("scripts/fetch-models.sh"),
+        "{msg}"
+    );
     assert_eq!(metric(&state, r#"autovoice_model_loaded{model="signal_path"}"#), 1.0);
     assert_eq!(metric(&state, r#"autovoice_model_loaded{model="crepe"}"#), 0.0);
     assert_eq!(metric(&state, r#"autovoice_model_loaded{model="speaker_encoder"}"#), 0.0);
@@ -144,6 +174,7 @@ async fn missing_weights_are_reported_with_the_fix() {
     let (s, h, _) = speak(&state, "Still speaking.", "default").await;
     assert_eq!(s, 200);
     assert!(h.get("x-autovoice-pitch-error-cents").is_none());
-    let (s, _, b) = send(&state, enroll_req("id=later", wav::encode(&tone(150.0, 2.0, 16_000, 0.3), 16_000))).await;
+    let (s, _, b) =
+        send(&state, enroll_req("id=later", wav::encode(&tone(150.0, 2.0, 16_000, 0.3), 16_000))).await;
     assert_eq!((s, json(&b)["error"]["type"].as_str()), (503, Some("not_ready")));
 }

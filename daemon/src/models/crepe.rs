@@ -68,8 +68,12 @@ impl<B: Backend> Block<B> {
     fn load(w: &Weights, i: usize, cin: usize, cout: usize, device: &B::Device) -> Result<Self, LoadError> {
         let (kernel, stride, pad) = if i == 1 { (512, 4, (254, 254)) } else { (64, 1, (31, 32)) };
         let conv = format!("conv{i}");
-        let weight =
-            w.reshaped::<B, 4, 4>(&format!("{conv}.weight"), [cout, cin, kernel, 1], [cout, cin, 1, kernel], device)?;
+        let weight = w.reshaped::<B, 4, 4>(
+            &format!("{conv}.weight"),
+            [cout, cin, kernel, 1],
+            [cout, cin, 1, kernel],
+            device,
+        )?;
         let bias = w.tensor::<B, 1>(&format!("{conv}.bias"), [cout], device)?;
         let bn = |p: &str| w.values(&format!("{conv}_BN.{p}"), &[cout]);
         let (gamma, beta, mean, var) = (bn("weight")?, bn("bias")?, bn("running_mean")?, bn("running_var")?);

@@ -6,7 +6,7 @@
 use super::crepe::BINS;
 
 /// Cents (relative to 10 Hz) of bin 0.
-const CENTS_OFFSET: f64 = 1997.3794084376191;
+const CENTS_OFFSET: f64 = 1_997.379_408_437_619;
 const CENTS_PER_BIN: f64 = 20.0;
 /// torchcrepe's default frequency range.
 pub const FMIN: f64 = 50.0;
@@ -50,8 +50,13 @@ pub struct Track {
 impl Track {
     /// Median pitch of the frames whose periodicity reaches `threshold`; `None` if none do.
     pub fn voiced_median(&self, threshold: f32) -> Option<f64> {
-        let mut v: Vec<f64> =
-            self.hz.iter().zip(&self.periodicity).filter(|(_, p)| **p >= threshold).map(|(h, _)| *h).collect();
+        let mut v: Vec<f64> = self
+            .hz
+            .iter()
+            .zip(&self.periodicity)
+            .filter(|(_, p)| **p >= threshold)
+            .map(|(h, _)| *h)
+            .collect();
         if v.is_empty() {
             return None;
         }
@@ -76,7 +81,11 @@ pub fn decode(activations: &[f32], decoder: Decoder, fmin: f64, fmax: f64) -> Tr
     let (lo, hi) = bin_range(fmin, fmax);
     let rows: Vec<&[f32]> = activations.chunks_exact(BINS).collect();
     if lo >= hi {
-        return Track { bins: vec![lo; rows.len()], hz: vec![0.0; rows.len()], periodicity: vec![0.0; rows.len()] };
+        return Track {
+            bins: vec![lo; rows.len()],
+            hz: vec![0.0; rows.len()],
+            periodicity: vec![0.0; rows.len()],
+        };
     }
     let (bins, hz) = match decoder {
         Decoder::WeightedArgmax => rows.iter().map(|r| weighted_argmax(r, lo, hi)).unzip(),
@@ -124,7 +133,8 @@ fn viterbi(rows: &[&[f32]], lo: usize, hi: usize) -> Vec<usize> {
     }
     let log_prob = |row: &[f32]| -> Vec<f64> {
         let max = row[lo..hi].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let exps: Vec<f32> = (0..BINS).map(|b| if (lo..hi).contains(&b) { (row[b] - max).exp() } else { 0.0 }).collect();
+        let exps: Vec<f32> =
+            (0..BINS).map(|b| if (lo..hi).contains(&b) { (row[b] - max).exp() } else { 0.0 }).collect();
         let sum: f32 = exps.iter().sum();
         // librosa takes this log in float32, like the probabilities.
         exps.iter().map(|e| f64::from((e / sum + f32::MIN_POSITIVE).ln())).collect()

@@ -203,7 +203,9 @@ impl Pickle<'_> {
                         }
                     }
                 }
-                other => return Err(format!("unsupported pickle opcode 0x{other:02x} at byte {}", self.pos - 1)),
+                other => {
+                    return Err(format!("unsupported pickle opcode 0x{other:02x} at byte {}", self.pos - 1));
+                }
             }
         }
     }
@@ -263,6 +265,9 @@ fn call(f: Value, args: Value) -> Result<Value, String> {
     }
 }
 
+/// A tensor read from the file: shape and row-major values.
+pub type Named = (Vec<usize>, Vec<f32>);
+
 /// Whether `bytes` start like a legacy-format file (the pickled magic number).
 pub fn is_legacy(bytes: &[u8]) -> bool {
     let mut p = Pickle { data: bytes, pos: 0 };
@@ -271,7 +276,7 @@ pub fn is_legacy(bytes: &[u8]) -> bool {
 
 /// The f32 tensors of the state dict under `key` (or the top-level dict), as
 /// `name -> (shape, values)`.
-pub fn read(bytes: &[u8], key: Option<&str>) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, String> {
+pub fn read(bytes: &[u8], key: Option<&str>) -> Result<HashMap<String, Named>, String> {
     let mut p = Pickle { data: bytes, pos: 0 };
     if p.load()? != Value::Int(MAGIC) {
         return Err("not a legacy PyTorch file (magic number missing)".to_owned());

@@ -42,11 +42,17 @@ impl<B: Backend> SpeakerEncoder<B> {
         let mut layers = Vec::with_capacity(LAYERS);
         for l in 0..LAYERS {
             let input = if l == 0 { N_MELS } else { HIDDEN };
-            let b_ih = w.reshaped::<B, 1, 2>(&format!("lstm.bias_ih_l{l}"), [4 * HIDDEN], [1, 4 * HIDDEN], device)?;
-            let b_hh = w.reshaped::<B, 1, 2>(&format!("lstm.bias_hh_l{l}"), [4 * HIDDEN], [1, 4 * HIDDEN], device)?;
+            let b_ih =
+                w.reshaped::<B, 1, 2>(&format!("lstm.bias_ih_l{l}"), [4 * HIDDEN], [1, 4 * HIDDEN], device)?;
+            let b_hh =
+                w.reshaped::<B, 1, 2>(&format!("lstm.bias_hh_l{l}"), [4 * HIDDEN], [1, 4 * HIDDEN], device)?;
             layers.push(LstmLayer {
-                w_ih: w.tensor::<B, 2>(&format!("lstm.weight_ih_l{l}"), [4 * HIDDEN, input], device)?.transpose(),
-                w_hh: w.tensor::<B, 2>(&format!("lstm.weight_hh_l{l}"), [4 * HIDDEN, HIDDEN], device)?.transpose(),
+                w_ih: w
+                    .tensor::<B, 2>(&format!("lstm.weight_ih_l{l}"), [4 * HIDDEN, input], device)?
+                    .transpose(),
+                w_hh: w
+                    .tensor::<B, 2>(&format!("lstm.weight_hh_l{l}"), [4 * HIDDEN, HIDDEN], device)?
+                    .transpose(),
                 bias: b_ih + b_hh,
             });
         }
@@ -73,8 +79,9 @@ impl<B: Backend> SpeakerEncoder<B> {
             let mut c = Tensor::<B, 2>::zeros([batch, HIDDEN], &self.device);
             let mut outs = Vec::with_capacity(steps);
             for t in 0..steps {
-                let gates = pre.clone().slice([0..batch, t..t + 1, 0..4 * HIDDEN]).reshape([batch, 4 * HIDDEN])
-                    + h.matmul(layer.w_hh.clone());
+                let gates =
+                    pre.clone().slice([0..batch, t..t + 1, 0..4 * HIDDEN]).reshape([batch, 4 * HIDDEN])
+                        + h.matmul(layer.w_hh.clone());
                 let gate = |k: usize| gates.clone().slice([0..batch, k * HIDDEN..(k + 1) * HIDDEN]);
                 let (i, f) = (activation::sigmoid(gate(0)), activation::sigmoid(gate(1)));
                 let (g, o) = (gate(2).tanh(), activation::sigmoid(gate(3)));

