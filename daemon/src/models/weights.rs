@@ -59,8 +59,13 @@ impl Weights {
             return Err(LoadError::Missing { path: path.to_owned(), hint: FETCH_HINT.to_owned() });
         }
         let unreadable = |reason: String| LoadError::Unreadable { path: path.to_owned(), reason };
-        let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-        let tensors = if super::legacy::is_legacy(&bytes) {
+        // The legacy format opens with a pickled magic number (a few bytes); zip files with "PK".
+        let mut head = [0u8; 64];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|e| unreadable(e.to_string()))?;
+        let tensors = if super::legacy::is_legacy(&head[..n]) {
+            let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
             super::legacy::read(&bytes, key)
                 .map_err(unreadable)?
                 .into_iter()
