@@ -58,6 +58,9 @@ async fn websocket_streams_audio_then_a_summary_and_survives_bad_messages() {
     };
     assert_eq!(summary["done"], true);
     assert_eq!(summary["bytes"].as_u64(), Some(audio.len() as u64));
+    // The measured quality travels in the summary too.
+    assert!(summary["pitch_error_cents"].as_f64().is_some_and(|c| c < 100.0), "{summary}");
+    assert!(summary["speaker_similarity"].as_f64().is_some_and(|s| s > 0.5), "{summary}");
     assert!(autovoice_daemon::wav::decode(&audio, false).is_ok(), "the chunks form a WAV file");
     ws.close(None).await.expect("close");
     drop(ws);
