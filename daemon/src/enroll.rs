@@ -5,7 +5,7 @@
 
 use crate::error::ApiError;
 use crate::metrics::label::Operation;
-use crate::routes::read_body;
+use crate::routes::{query_pairs, read_body};
 use crate::speakers::{Enrolled, Speaker, check_id};
 use crate::state::{AppState, SpeakerEntry};
 use crate::voice::step;
@@ -30,8 +30,7 @@ struct Params {
 
 fn params(query: Option<&str>) -> Result<Params, ApiError> {
     let (mut id, mut voice, mut formant) = (None, None, None);
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+    for (k, v) in query_pairs(query) {
         match k {
             "id" => id = Some(v.to_owned()),
             "base_voice" => voice = Some(v.to_owned()),

@@ -3,17 +3,16 @@
 //! analysis of an enrollment recording (embedding and F0 statistics).
 
 use crate::dsp::{self, Dsp, Engine};
+use crate::models;
 use crate::models::crepe::{self, Crepe};
-use crate::models::decode::{self, Decoder};
 use crate::models::speaker::{self, SpeakerEncoder};
 use crate::speakers::F0Stats;
 use crate::wav::Audio;
 
 /// Hop of the CREPE frames used to measure a response: 20 ms keeps measuring cheap against the
-/// transform while a one-second answer still gets 50 frames.
+/// transform while a one-second answer still gets 50 frames. Enrollment, where precision
+/// matters more than time, uses torchcrepe's 10 ms (`models::PITCH_HOP`).
 const MEASURE_HOP: usize = 320;
-/// Hop for enrollment, where precision matters more than time: torchcrepe's default 10 ms.
-const ENROLL_HOP: usize = 160;
 /// Resemblyzer's volume target (-30 dBFS, raised only), applied before embedding.
 const TARGET_DBFS: f64 = -30.0;
 
@@ -58,16 +57,14 @@ pub fn normalize_volume(wav: &[f32]) -> Vec<f32> {
 }
 
 impl Quality {
-    /// The CREPE track of 16 kHz audio.
-    fn track(&self, wav16k: &[f32], hop: usize) -> decode::Track {
-        let frames = crepe::frames(wav16k, hop);
-        let act = self.crepe.activations(&frames, 128);
-        decode::decode(&act, Decoder::WeightedArgmax, decode::FMIN, decode::FMAX)
-    }
-
     /// Median F0 of the voiced frames of `audio`, Hz.
     pub fn f0(&self, dsp: &Dsp<Engine>, audio: &Audio) -> Option<f64> {
-        self.track(&to_16k(dsp, audio), MEASURE_HOP).voiced_median(crate::models::VOICED)
+        models::track(&self.crepe, &to_16k(dsp, audio), MEASURE_HOP).voiced_median(models::VOICED)
+    }
+
+    /// The GE2E embedding of 16 kHz audio, volume-normalised as Resemblyzer does.
+    pub fn embed(&self, wav16k: &[f32]) -> Vec<f32> {
+        self.encoder.embed_utterance(&normalize_volume(wav16k))
     }
 
     /// Measures an output against the F0 it should have (`expected_f0`) and the target
@@ -80,13 +77,12 @@ impl Quality {
         embedding: Option<&[f32]>,
     ) -> Measured {
         let wav = to_16k(dsp, out);
-        let output_f0 = self.track(&wav, MEASURE_HOP).voiced_median(crate::models::VOICED);
+        let output_f0 = models::track(&self.crepe, &wav, MEASURE_HOP).voiced_median(models::VOICED);
         let pitch_error_cents = match (output_f0, expected_f0) {
             (Some(have), Some(want)) if want > 0.0 => Some((1200.0 * (have / want).log2()).abs()),
             _ => None,
         };
-        let similarity =
-            embedding.map(|e| speaker::cosine(&self.encoder.embed_utterance(&normalize_volume(&wav)), e));
+        let similarity = embedding.map(|e| speaker::cosine(&self.embed(&wav), e));
         Measured { output_f0, pitch_error_cents, similarity }
     }
 
@@ -99,16 +95,9 @@ impl Quality {
         min_voiced: usize,
     ) -> (Vec<f32>, Option<F0Stats>) {
         let wav = to_16k(dsp, audio);
-        let track = self.track(&wav, ENROLL_HOP);
-        let mut voiced: Vec<f64> = track
-            .hz
-            .iter()
-            .zip(&track.periodicity)
-            .filter(|(_, p)| **p >= crate::models::VOICED)
-            .map(|(h, _)| *h)
-            .collect();
-        let stats = (voiced.len() >= min_voiced).then(|| {
-            voiced.sort_by(f64::total_cmp);
+        let track = models::track(&self.crepe, &wav, models::PITCH_HOP);
+        let voiced = track.voiced(models::VOICED);
+        let stats = (voiced.len() >= min_voiced && !voiced.is_empty()).then(|| {
             let at = |q: f64| voiced[((voiced.len() - 1) as f64 * q).round() as usize] as f32;
             F0Stats {
                 median_hz: at(0.5),
@@ -117,6 +106,6 @@ impl Quality {
                 voiced_ratio: voiced.len() as f32 / track.hz.len().max(1) as f32,
             }
         });
-        (self.encoder.embed_utterance(&normalize_volume(&wav)), stats)
+        (self.embed(&wav), stats)
     }
 }

@@ -214,11 +214,19 @@ async fn synthesize(State(state): State<AppState>, body: Body) -> Result<Respons
     Ok(wav_response(wav, report, Some(&req.speaker_id)))
 }
 
+/// The `key=value` pairs of a query string (a bare `key` gives an empty value).
+pub fn query_pairs(query: Option<&str>) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+}
+
 /// `speaker_id` and/or `pitch_shift` (semitones, -24..=24) from the query string.
 fn convert_params(state: &AppState, query: Option<&str>) -> Result<(Option<String>, f32), ApiError> {
     let (mut speaker, mut shift) = (None, None);
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+    for (k, v) in query_pairs(query) {
         match k {
             "speaker_id" => speaker = Some(v.to_owned()),
             "pitch_shift" => {

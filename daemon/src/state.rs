@@ -167,8 +167,7 @@ impl AppState {
             }
             match crate::voice::reference_utterance(self, dsp, &entry.speaker) {
                 Ok(audio) => {
-                    let (embedding, _) = q.analyse(dsp, &audio, 0);
-                    let _ = entry.embedding.set(embedding);
+                    let _ = entry.embedding.set(q.embed(&crate::quality::to_16k(dsp, &audio)));
                 }
                 Err(e) => tracing::warn!(speaker = %entry.speaker.id, error = %e, "no reference embedding"),
             }

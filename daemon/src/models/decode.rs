@@ -48,8 +48,8 @@ pub struct Track {
 }
 
 impl Track {
-    /// Median pitch of the frames whose periodicity reaches `threshold`; `None` if none do.
-    pub fn voiced_median(&self, threshold: f32) -> Option<f64> {
+    /// Pitches of the frames whose periodicity reaches `threshold`, ascending.
+    pub fn voiced(&self, threshold: f32) -> Vec<f64> {
         let mut v: Vec<f64> = self
             .hz
             .iter()
@@ -57,11 +57,14 @@ impl Track {
             .filter(|(_, p)| **p >= threshold)
             .map(|(h, _)| *h)
             .collect();
-        if v.is_empty() {
-            return None;
-        }
         v.sort_by(f64::total_cmp);
-        Some(v[v.len() / 2])
+        v
+    }
+
+    /// Median pitch of the frames whose periodicity reaches `threshold`; `None` if none do.
+    pub fn voiced_median(&self, threshold: f32) -> Option<f64> {
+        let v = self.voiced(threshold);
+        v.get(v.len() / 2).copied()
     }
 }
 
@@ -122,15 +125,7 @@ fn viterbi(rows: &[&[f32]], lo: usize, hi: usize) -> Vec<usize> {
         return Vec::new();
     }
     let tiny = f64::from(f32::MIN_POSITIVE);
-    // Log transition weights, [from * BINS + to]; only |to - from| < 12 is non-zero.
-    let mut log_trans = vec![0.0f64; BINS * BINS];
-    for from in 0..BINS {
-        let w = |to: usize| (12 - (from as i64 - to as i64).abs()).max(0) as f64;
-        let sum: f64 = (0..BINS).map(w).sum();
-        for to in 0..BINS {
-            log_trans[from * BINS + to] = (w(to) / sum + tiny).ln();
-        }
-    }
+    let log_trans = log_transitions();
     let log_prob = |row: &[f32]| -> Vec<f64> {
         let max = row[lo..hi].iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exps: Vec<f32> =
@@ -168,6 +163,24 @@ fn viterbi(rows: &[&[f32]], lo: usize, hi: usize) -> Vec<usize> {
         state[t] = ptr[t + 1][state[t + 1]];
     }
     state
+}
+
+/// Log transition weights, [from * BINS + to] (only |to - from| < 12 is non-zero), computed
+/// once per process.
+fn log_transitions() -> &'static [f64] {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let tiny = f64::from(f32::MIN_POSITIVE);
+        let mut table = vec![0.0f64; BINS * BINS];
+        for from in 0..BINS {
+            let w = |to: usize| (12 - (from as i64 - to as i64).abs()).max(0) as f64;
+            let sum: f64 = (0..BINS).map(w).sum();
+            for to in 0..BINS {
+                table[from * BINS + to] = (w(to) / sum + tiny).ln();
+            }
+        }
+        table
+    })
 }
 
 fn argmax_f64(v: &[f64]) -> usize {

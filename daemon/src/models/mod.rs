@@ -18,16 +18,22 @@ use speaker::SpeakerEncoder;
 use std::path::Path;
 pub use weights::{FETCH_HINT, LoadError};
 
-/// Hop between CREPE frames when measuring a response: 10 ms, torchcrepe's default.
+/// Hop between CREPE frames: 10 ms, torchcrepe's default.
 pub const PITCH_HOP: usize = 160;
 /// Periodicity from which a CREPE frame counts as voiced.
 pub const VOICED: f32 = 0.5;
 
-/// Median F0 (Hz) of the voiced frames of 16 kHz audio, or `None` when nothing is voiced.
+/// The CREPE track (weighted-argmax decoding, torchcrepe's 50-2006 Hz range) of 16 kHz audio
+/// with frames `hop` samples apart.
+pub fn track<B: Backend>(crepe: &Crepe<B>, audio16k: &[f32], hop: usize) -> decode::Track {
+    let frames = crepe::frames(audio16k, hop);
+    let act = crepe.activations(&frames, 128);
+    decode::decode(&act, Decoder::WeightedArgmax, decode::FMIN, decode::FMAX)
+}
+
+/// Median F0 (Hz) of the voiced 10 ms frames of 16 kHz audio, or `None` when nothing is voiced.
 pub fn median_f0<B: Backend>(crepe: &Crepe<B>, audio16k: &[f32]) -> Option<f64> {
-    let frames = crepe::frames(audio16k, PITCH_HOP);
-    let act = crepe.activations(&frames, 256);
-    decode::decode(&act, Decoder::WeightedArgmax, decode::FMIN, decode::FMAX).voiced_median(VOICED)
+    track(crepe, audio16k, PITCH_HOP).voiced_median(VOICED)
 }
 
 /// Loads CREPE of `capacity` from `dir`.
