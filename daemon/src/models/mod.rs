@@ -5,15 +5,16 @@
 
 pub mod crepe;
 pub mod decode;
+pub mod kernels;
 pub mod legacy;
 pub mod mel;
 pub mod speaker;
 pub mod weights;
 
 use crate::dsp::Engine;
-use burn::tensor::backend::Backend;
 use crepe::{Capacity, Crepe};
 use decode::Decoder;
+use kernels::ModelBackend;
 use speaker::SpeakerEncoder;
 use std::path::Path;
 pub use weights::{FETCH_HINT, LoadError};
@@ -25,14 +26,14 @@ pub const VOICED: f32 = 0.5;
 
 /// The CREPE track (weighted-argmax decoding, torchcrepe's 50-2006 Hz range) of 16 kHz audio
 /// with frames `hop` samples apart.
-pub fn track<B: Backend>(crepe: &Crepe<B>, audio16k: &[f32], hop: usize) -> decode::Track {
+pub fn track<B: ModelBackend>(crepe: &Crepe<B>, audio16k: &[f32], hop: usize) -> decode::Track {
     let frames = crepe::frames(audio16k, hop);
     let act = crepe.activations(&frames, 128);
     decode::decode(&act, Decoder::WeightedArgmax, decode::FMIN, decode::FMAX)
 }
 
 /// Median F0 (Hz) of the voiced 10 ms frames of 16 kHz audio, or `None` when nothing is voiced.
-pub fn median_f0<B: Backend>(crepe: &Crepe<B>, audio16k: &[f32]) -> Option<f64> {
+pub fn median_f0<B: ModelBackend>(crepe: &Crepe<B>, audio16k: &[f32]) -> Option<f64> {
     track(crepe, audio16k, PITCH_HOP).voiced_median(VOICED)
 }
 

@@ -3,6 +3,7 @@
 //! ReLU to a 256-d unit vector. An utterance is cut into 1.6 s partials (160 frames) at 1.3 per
 //! second; the utterance embedding is the normalised mean of the partial embeddings.
 
+use super::kernels::ModelBackend;
 use super::mel::{HOP, MelFrontEnd, N_MELS};
 use super::weights::{LoadError, Weights};
 use burn::tensor::backend::Backend;
@@ -17,13 +18,29 @@ pub const PARTIAL_FRAMES: usize = 160;
 /// Weight file name inside the models directory.
 pub const FILE: &str = "resemblyzer.pt";
 
+/// One LSTM layer. Gate order i, f, g, o as in PyTorch. The gate columns of the weights and
+/// bias are pre-scaled (-1 for i, f, o; -2 for g) as [`super::kernels::lstm_cell`] expects. Scaling by
+/// powers of two and negation are exact in floating point, so the products are unchanged.
 struct LstmLayer<B: Backend> {
-    /// Input weights, transposed to [in, 4H]; gate order i, f, g, o as in PyTorch.
+    /// Input weights, transposed to [in, 4H] and scaled.
     w_ih: Tensor<B, 2>,
-    /// Recurrent weights, transposed to [H, 4H].
+    /// Recurrent weights, transposed to [H, 4H] and scaled.
     w_hh: Tensor<B, 2>,
-    /// b_ih + b_hh, [1, 4H].
+    /// (b_ih + b_hh), scaled, [1, 4H].
     bias: Tensor<B, 2>,
+}
+
+/// The scale of the pre-activation of gate column `col` (see [`LstmLayer`]).
+fn gate_scale(col: usize) -> f32 {
+    if col / HIDDEN == 2 { -2.0 } else { -1.0 }
+}
+
+/// Multiplies each column of a row-major `[rows, 4H]` matrix by its [`gate_scale`].
+fn scale_gates(mut values: Vec<f32>) -> Vec<f32> {
+    for (i, v) in values.iter_mut().enumerate() {
+        *v *= gate_scale(i % (4 * HIDDEN));
+    }
+    values
 }
 
 /// The speaker encoder with its weights on one device.
@@ -35,30 +52,30 @@ pub struct SpeakerEncoder<B: Backend> {
     pub device: B::Device,
 }
 
-impl<B: Backend> SpeakerEncoder<B> {
+impl<B: ModelBackend> SpeakerEncoder<B> {
     /// Loads Resemblyzer's `pretrained.pt` (the state dict is under `model_state`).
     pub fn load(path: &Path, device: &B::Device) -> Result<Self, LoadError> {
         let w = Weights::open(path, Some("model_state"))?;
         let mut layers = Vec::with_capacity(LAYERS);
         for l in 0..LAYERS {
             let input = if l == 0 { N_MELS } else { HIDDEN };
-            let b_ih =
-                w.reshaped::<B, 1, 2>(&format!("lstm.bias_ih_l{l}"), [4 * HIDDEN], [1, 4 * HIDDEN], device)?;
-            let b_hh =
-                w.reshaped::<B, 1, 2>(&format!("lstm.bias_hh_l{l}"), [4 * HIDDEN], [1, 4 * HIDDEN], device)?;
+            let matrix = |name: &str, cols: usize| -> Result<Tensor<B, 2>, LoadError> {
+                let t = w.transposed::<B>(&format!("lstm.{name}_l{l}"), [4 * HIDDEN, cols], device)?;
+                let values = t.into_data().into_vec::<f32>().unwrap_or_default();
+                Ok(Tensor::from_data(TensorData::new(scale_gates(values), [cols, 4 * HIDDEN]), device))
+            };
+            let b_ih = w.values(&format!("lstm.bias_ih_l{l}"), &[4 * HIDDEN])?;
+            let b_hh = w.values(&format!("lstm.bias_hh_l{l}"), &[4 * HIDDEN])?;
+            let bias: Vec<f32> = b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect();
             layers.push(LstmLayer {
-                w_ih: w
-                    .tensor::<B, 2>(&format!("lstm.weight_ih_l{l}"), [4 * HIDDEN, input], device)?
-                    .transpose(),
-                w_hh: w
-                    .tensor::<B, 2>(&format!("lstm.weight_hh_l{l}"), [4 * HIDDEN, HIDDEN], device)?
-                    .transpose(),
-                bias: b_ih + b_hh,
+                w_ih: matrix("weight_ih", input)?,
+                w_hh: matrix("weight_hh", HIDDEN)?,
+                bias: Tensor::from_data(TensorData::new(scale_gates(bias), [1, 4 * HIDDEN]), device),
             });
         }
         Ok(Self {
             layers,
-            proj_w: w.tensor::<B, 2>("linear.weight", [EMBEDDING, HIDDEN], device)?.transpose(),
+            proj_w: w.transposed::<B>("linear.weight", [EMBEDDING, HIDDEN], device)?,
             proj_b: w.reshaped::<B, 1, 2>("linear.bias", [EMBEDDING], [1, EMBEDDING], device)?,
             mel: MelFrontEnd::new(),
             device: device.clone(),
@@ -68,29 +85,25 @@ impl<B: Backend> SpeakerEncoder<B> {
     /// Embeddings [batch, 256] of mel batches [batch, frames, 40].
     pub fn forward(&self, mels: Tensor<B, 3>) -> Tensor<B, 2> {
         let [batch, steps, _] = mels.dims();
-        let mut x = mels;
+        // Time-major, so that each step's slice of the input projections is contiguous.
+        let mut x = mels.swap_dims(0, 1);
         let mut last = Tensor::<B, 2>::zeros([batch, HIDDEN], &self.device);
+        let h4 = 4 * HIDDEN;
         for layer in &self.layers {
             let [_, _, input] = x.dims();
             // Input projections of every step at once; only the recurrence is sequential.
-            let pre = (x.reshape([batch * steps, input]).matmul(layer.w_ih.clone()) + layer.bias.clone())
-                .reshape([batch, steps, 4 * HIDDEN]);
+            let pre = (x.reshape([steps * batch, input]).matmul(layer.w_ih.clone()) + layer.bias.clone())
+                .reshape([steps, batch, h4]);
             let mut h = Tensor::<B, 2>::zeros([batch, HIDDEN], &self.device);
             let mut c = Tensor::<B, 2>::zeros([batch, HIDDEN], &self.device);
             let mut outs = Vec::with_capacity(steps);
             for t in 0..steps {
-                let gates =
-                    pre.clone().slice([0..batch, t..t + 1, 0..4 * HIDDEN]).reshape([batch, 4 * HIDDEN])
-                        + h.matmul(layer.w_hh.clone());
-                let gate = |k: usize| gates.clone().slice([0..batch, k * HIDDEN..(k + 1) * HIDDEN]);
-                let (i, f) = (activation::sigmoid(gate(0)), activation::sigmoid(gate(1)));
-                let (g, o) = (gate(2).tanh(), activation::sigmoid(gate(3)));
-                c = f * c + i * g;
-                h = o * c.clone().tanh();
-                outs.push(h.clone().reshape([batch, 1, HIDDEN]));
+                let input = pre.clone().slice([t..t + 1, 0..batch, 0..h4]).reshape([batch, h4]);
+                (h, c) = B::lstm_cell(input, B::matmul_2d(h, &layer.w_hh), c);
+                outs.push(h.clone());
             }
             last = h;
-            x = Tensor::cat(outs, 1);
+            x = Tensor::stack(outs, 0);
         }
         let e = activation::relu(last.matmul(self.proj_w.clone()) + self.proj_b.clone());
         let norm = e.clone().powf_scalar(2.0).sum_dim(1).sqrt();

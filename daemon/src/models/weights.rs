@@ -134,6 +134,19 @@ impl Weights {
         Ok(self.tensor::<B, D>(name, shape, device)?.reshape(view))
     }
 
+    /// Matrix `name` of shape `[rows, cols]` on `device` as its transpose `[cols, rows]`, laid
+    /// out contiguously: a transposed view would make every matrix product copy it first.
+    pub fn transposed<B: Backend>(
+        &self,
+        name: &str,
+        [rows, cols]: [usize; 2],
+        device: &B::Device,
+    ) -> Result<Tensor<B, 2>, LoadError> {
+        let v = self.values(name, &[rows, cols])?;
+        let t: Vec<f32> = (0..cols).flat_map(|c| v.iter().skip(c).step_by(cols).copied()).collect();
+        Ok(Tensor::from_data(TensorData::new(t, [cols, rows]), device))
+    }
+
     /// Tensor `name` of `shape` as host f32 values.
     pub fn values(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, LoadError> {
         let path = self.path.clone();
