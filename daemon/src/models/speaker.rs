@@ -19,8 +19,9 @@ pub const PARTIAL_FRAMES: usize = 160;
 pub const FILE: &str = "resemblyzer.pt";
 
 /// One LSTM layer. Gate order i, f, g, o as in PyTorch. The gate columns of the weights and
-/// bias are pre-scaled (-1 for i, f, o; -2 for g) as [`super::kernels::lstm_cell`] expects. Scaling by
-/// powers of two and negation are exact in floating point, so the products are unchanged.
+/// bias are pre-scaled (-1 for i, f, o; -2 for g) as [`super::kernels::lstm_cell`] expects.
+/// Scaling by powers of two and negation are exact in floating point, so the products are
+/// unchanged.
 struct LstmLayer<B: Backend> {
     /// Input weights, transposed to [in, 4H] and scaled.
     w_ih: Tensor<B, 2>,
@@ -60,9 +61,8 @@ impl<B: ModelBackend> SpeakerEncoder<B> {
         for l in 0..LAYERS {
             let input = if l == 0 { N_MELS } else { HIDDEN };
             let matrix = |name: &str, cols: usize| -> Result<Tensor<B, 2>, LoadError> {
-                let t = w.transposed::<B>(&format!("lstm.{name}_l{l}"), [4 * HIDDEN, cols], device)?;
-                let values = t.into_data().into_vec::<f32>().unwrap_or_default();
-                Ok(Tensor::from_data(TensorData::new(scale_gates(values), [cols, 4 * HIDDEN]), device))
+                let t = w.transposed_values(&format!("lstm.{name}_l{l}"), [4 * HIDDEN, cols])?;
+                Ok(Tensor::from_data(TensorData::new(scale_gates(t), [cols, 4 * HIDDEN]), device))
             };
             let b_ih = w.values(&format!("lstm.bias_ih_l{l}"), &[4 * HIDDEN])?;
             let b_hh = w.values(&format!("lstm.bias_hh_l{l}"), &[4 * HIDDEN])?;

@@ -139,12 +139,17 @@ impl Weights {
     pub fn transposed<B: Backend>(
         &self,
         name: &str,
-        [rows, cols]: [usize; 2],
+        shape: [usize; 2],
         device: &B::Device,
     ) -> Result<Tensor<B, 2>, LoadError> {
+        let t = self.transposed_values(name, shape)?;
+        Ok(Tensor::from_data(TensorData::new(t, [shape[1], shape[0]]), device))
+    }
+
+    /// Host values of matrix `name` of shape `[rows, cols]`, transposed: row-major `[cols, rows]`.
+    pub fn transposed_values(&self, name: &str, [rows, cols]: [usize; 2]) -> Result<Vec<f32>, LoadError> {
         let v = self.values(name, &[rows, cols])?;
-        let t: Vec<f32> = (0..cols).flat_map(|c| v.iter().skip(c).step_by(cols).copied()).collect();
-        Ok(Tensor::from_data(TensorData::new(t, [cols, rows]), device))
+        Ok((0..cols).flat_map(|c| v.iter().skip(c).step_by(cols).copied()).collect())
     }
 
     /// Tensor `name` of `shape` as host f32 values.
