@@ -3,7 +3,7 @@
 //! full (32 frames), with ReLU and batch norm. `kernels::cpu::choose_path` encodes the winners;
 //! docs/benchmarks.md records a run. `cargo run --release -p autovoice-daemon --example conv_paths`
 
-use autovoice_daemon::models::kernels::{ConvLayer, ConvParts, ConvPath, ModelBackend};
+use autovoice_daemon::models::kernels::{ConvLayer, ConvParts, ConvPath, ModelBackend, gemm_layout};
 use burn::backend::NdArray;
 use burn::tensor::{Distribution, Tensor};
 use std::time::Instant;
@@ -39,20 +39,15 @@ fn main() {
                 stride,
             };
             let direct = ConvLayer::direct(parts());
-            let chosen = Cpu::conv_layer(parts());
-            let gemm_weight = if chosen.path == ConvPath::Direct {
-                let [o, c, _, kk] = chosen.weight.dims();
-                chosen.weight.clone().permute([1, 3, 2, 0]).reshape([c, kk, 1, o])
-            } else {
-                chosen.weight.clone()
-            };
+            let chosen = Cpu::conv_layer(parts()).path;
             let mut row = vec![millis(3, || drop(Cpu::conv_forward(x.clone(), &direct).into_data()))];
             for path in [ConvPath::Im2col, ConvPath::Shift] {
                 if path == ConvPath::Shift && stride != 1 {
                     row.push(f64::NAN);
                     continue;
                 }
-                let layer = ConvLayer::with_path(gemm_weight.clone(), path, parts());
+                let parts = parts();
+                let layer = ConvLayer::with_path(gemm_layout(parts.weight.clone()), path, parts);
                 row.push(millis(3, || drop(Cpu::conv_forward(x.clone(), &layer).into_data())));
             }
             println!(
@@ -61,7 +56,7 @@ fn main() {
                 row[0],
                 row[1],
                 row[2],
-                chosen.path
+                chosen
             );
             // The convolution's output length, then max-pooling by 2.
             let conv_out = (time + pad.0 + pad.1 - k) / stride + 1;

@@ -126,7 +126,7 @@ impl<B: ModelBackend> Crepe<B> {
         // The reference flattens (batch, channel, time) time-major: move time before channels.
         let [_, c, _, t] = x.dims();
         let x = x.reshape([n, c, t]).swap_dims(1, 2).reshape([n, self.in_features]);
-        activation::sigmoid(x.matmul(self.classifier_w.clone()) + self.classifier_b.clone())
+        activation::sigmoid(B::matmul_2d(x, &self.classifier_w) + self.classifier_b.clone())
     }
 
     /// Activations of host frames (`n * 1024` values), returned as host rows of 360.

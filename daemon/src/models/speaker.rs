@@ -92,7 +92,7 @@ impl<B: ModelBackend> SpeakerEncoder<B> {
         for layer in &self.layers {
             let [_, _, input] = x.dims();
             // Input projections of every step at once; only the recurrence is sequential.
-            let pre = (x.reshape([steps * batch, input]).matmul(layer.w_ih.clone()) + layer.bias.clone())
+            let pre = (B::matmul_2d(x.reshape([steps * batch, input]), &layer.w_ih) + layer.bias.clone())
                 .reshape([steps, batch, h4]);
             let mut h = Tensor::<B, 2>::zeros([batch, HIDDEN], &self.device);
             let mut c = Tensor::<B, 2>::zeros([batch, HIDDEN], &self.device);
@@ -105,7 +105,7 @@ impl<B: ModelBackend> SpeakerEncoder<B> {
             last = h;
             x = Tensor::stack(outs, 0);
         }
-        let e = activation::relu(last.matmul(self.proj_w.clone()) + self.proj_b.clone());
+        let e = activation::relu(B::matmul_2d(last, &self.proj_w) + self.proj_b.clone());
         let norm = e.clone().powf_scalar(2.0).sum_dim(1).sqrt();
         e / norm
     }

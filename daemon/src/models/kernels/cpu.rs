@@ -2,10 +2,10 @@
 //! GEMM (OpenBLAS), a fused LSTM cell, and convolution layers as GEMMs (im2col or a shifted
 //! sum) that apply bias, ReLU and batch norm as they write their output.
 
-use super::{ConvLayer, ConvParts, ConvPath, ModelBackend};
+use super::{ConvLayer, ConvParts, ConvPath, ModelBackend, gemm_layout};
 use burn::backend::NdArray;
 use burn::backend::ndarray::NdArrayTensor;
-use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use burn::tensor::{Tensor, TensorPrimitive};
 use ndarray::{Array2, ArrayViewD, Ix2, linalg::general_mat_mul};
 
 /// Most values a GEMM block (im2col rows, or the shifted sum's products) holds at once:
@@ -83,24 +83,10 @@ impl ModelBackend for NdArray<f32> {
     }
 
     fn conv_layer(parts: ConvParts<Self>) -> ConvLayer<Self> {
-        let [cout, cin, _, k] = parts.weight.dims();
-        let path = choose_path(cin, cout, parts.stride);
-        if path == ConvPath::Direct {
-            return ConvLayer::direct(parts);
-        }
-        // [out, in, 1, kernel] to [in, kernel, 1, out]: flattened, both the [in * kernel, out]
-        // matrix im2col rows multiply and the [in, kernel * out] one of the shifted sum.
-        let device = parts.weight.device();
-        match parts.weight.clone().into_data().into_vec::<f32>() {
-            Ok(w) => {
-                let mut t = vec![0.0f32; w.len()];
-                for (i, v) in w.iter().enumerate() {
-                    t[(i % (cin * k)) * cout + i / (cin * k)] = *v;
-                }
-                let weight = Tensor::from_data(TensorData::new(t, [cin, k, 1, cout]), &device);
-                ConvLayer::with_path(weight, path, parts)
-            }
-            Err(_) => ConvLayer::direct(parts),
+        let [cout, cin, _, _] = parts.weight.dims();
+        match choose_path(cin, cout, parts.stride) {
+            ConvPath::Direct => ConvLayer::direct(parts),
+            path => ConvLayer::with_path(gemm_layout(parts.weight.clone()), path, parts),
         }
     }
 
@@ -189,9 +175,13 @@ impl<'a> Epilogue<'a> {
         })
     }
 
-    /// Output channel `o`'s value from its convolution sum without bias.
-    fn apply(&self, o: usize, sum: f32) -> f32 {
-        (sum + self.bias[o]).max(0.0) * self.scale[o] + self.shift[o]
+    /// Writes the finished outputs of one position, from its convolution sums without bias
+    /// (`sums`, one per channel), into `out` laid out [frame, channel, time] (`t_out` long).
+    fn write(&self, out: &mut [f32], t_out: usize, frame: usize, pos: usize, sums: &[f32]) {
+        let base = frame * sums.len() * t_out + pos;
+        for (o, sum) in sums.iter().enumerate() {
+            out[base + o * t_out] = (sum + self.bias[o]).max(0.0) * self.scale[o] + self.shift[o];
+        }
     }
 }
 
@@ -238,11 +228,8 @@ fn shift_conv(
                     }
                 }
             }
-            let frame = (first + f) * cout * t_out;
-            for (pos, a) in acc.chunks_exact(cout).enumerate() {
-                for (o, v) in a.iter().enumerate() {
-                    out[frame + o * t_out + pos] = epilogue.apply(o, *v);
-                }
+            for (pos, sums) in acc.chunks_exact(cout).enumerate() {
+                epilogue.write(&mut out, t_out, first + f, pos, sums);
             }
         }
     }
@@ -288,11 +275,8 @@ fn im2col_conv(
         let a = ndarray::ArrayView2::from_shape((count, width), &cols[..count * width]).ok()?;
         let mut c = ndarray::ArrayViewMut2::from_shape((count, cout), &mut y[..count * cout]).ok()?;
         general_mat_mul(1.0, &a, &w, 0.0, &mut c);
-        for (r, row) in y.chunks_exact(cout).take(count).enumerate() {
-            let (b, pos) = ((first + r) / t_out, (first + r) % t_out);
-            for (o, v) in row.iter().enumerate() {
-                out[(b * cout + o) * t_out + pos] = epilogue.apply(o, *v);
-            }
+        for (r, sums) in y.chunks_exact(cout).take(count).enumerate() {
+            epilogue.write(&mut out, t_out, (first + r) / t_out, (first + r) % t_out, sums);
         }
     }
     ndarray::Array4::from_shape_vec((n, cout, 1, t_out), out).ok()

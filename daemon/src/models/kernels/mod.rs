@@ -110,6 +110,14 @@ impl<B: Backend> ConvLayer<B> {
     }
 }
 
+/// A loaded [out, in, 1, kernel] weight in the layout the GEMM paths take, [in, kernel, 1, out],
+/// stored contiguously: flattened, it is both the [in * kernel, out] matrix that im2col rows
+/// multiply and the [in, kernel * out] one of the shifted sum.
+pub fn gemm_layout<B: Backend>(weight: Tensor<B, 4>) -> Tensor<B, 4> {
+    let device = weight.device();
+    Tensor::from_data(weight.permute([1, 3, 2, 0]).into_data(), &device)
+}
+
 /// One LSTM cell update with burn tensor ops: `input` and `recurrent` are the two halves of the
 /// gate pre-activations [batch, 4H] (gate order i, f, g, o), pre-scaled by -1 for i, f, o and
 /// by -2 for g, so that one `exp` gives every activation: sigmoid(x) = 1 / (1 + exp(-x)) and

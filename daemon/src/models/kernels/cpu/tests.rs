@@ -1,7 +1,7 @@
 //! The CPU kernels against the generic burn-op versions they replace, on shapes that exercise
 //! padding, strides, partial blocks and batches.
 
-use super::super::{ConvLayer, ConvParts, ConvPath, ModelBackend, lstm_cell};
+use super::super::{ConvLayer, ConvParts, ConvPath, ModelBackend, gemm_layout, lstm_cell};
 use burn::backend::NdArray;
 use burn::tensor::{Tensor, TensorData, Tolerance};
 
@@ -101,16 +101,12 @@ fn assert_path(
 ) {
     let x = t([n, cin, 1, time], 7);
     let reference = Cpu::conv_forward(x.clone(), &ConvLayer::direct(parts(cout, cin, k, pad, stride, 11)));
-    let layer = Cpu::conv_layer(parts(cout, cin, k, pad, stride, 11));
-    // Force the path under test, with the weight laid out as the GEMM paths take it.
     let layer = match path {
         ConvPath::Direct => ConvLayer::direct(parts(cout, cin, k, pad, stride, 11)),
-        _ if layer.path == ConvPath::Direct => {
-            let [o, i, _, kk] = layer.weight.dims();
-            let weight = layer.weight.clone().permute([1, 3, 2, 0]).reshape([i, kk, 1, o]);
-            ConvLayer::with_path(weight, path, parts(cout, cin, k, pad, stride, 11))
+        _ => {
+            let parts = parts(cout, cin, k, pad, stride, 11);
+            ConvLayer::with_path(gemm_layout(parts.weight.clone()), path, parts)
         }
-        _ => ConvLayer::with_path(layer.weight.clone(), path, parts(cout, cin, k, pad, stride, 11)),
     };
     let fast = Cpu::conv_forward(x, &layer);
     assert_eq!(fast.dims(), reference.dims(), "{path:?}");
