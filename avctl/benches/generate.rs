@@ -2,8 +2,8 @@
 //! 50% and 100% of 10,000 metrics / 5,000 alerts / 100 dashboards x 20 panels (linearity).
 //! "warm": the previous output's unit tests are current and reused; "cold": synthesized afresh.
 
+use avctl::bench_spec::Size;
 use avctl::emit::{GenOptions, generate_all};
-use avctl::synth::Size;
 use avspec::index::Index;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -57,7 +57,7 @@ fn bench(c: &mut Criterion) {
         group.sample_size(10);
         for div in [10, 2, 1] {
             let size = Size::LARGE.scaled_down(div);
-            let files = avctl::synth::spec_files(size);
+            let files = avctl::bench_spec::spec_files(size);
             let prior = warm.then(|| primed(&files));
             group.throughput(Throughput::Elements(size.metrics as u64));
             group.bench_with_input(BenchmarkId::from_parameter(size.metrics), &files, |b, f| {
@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
         }
         group.finish();
     }
-    let large = avctl::synth::spec_files(Size::LARGE);
+    let large = avctl::bench_spec::spec_files(Size::LARGE);
     let mut group = c.benchmark_group("validate/synthetic");
     group.sample_size(10);
     group.bench_function("10000", |b| b.iter(|| black_box(validate(&large))));

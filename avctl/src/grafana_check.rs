@@ -3,6 +3,7 @@
 //! options and custom field config, each Prometheus target, and every unit id.
 
 use avspec::Diagnostic;
+use avspec::check::code;
 use avspec::index::Index;
 use jsonschema::Validator;
 use serde_json::Value;
@@ -88,7 +89,7 @@ impl GrafanaSchemas {
         let report = |out: &mut Vec<Diagnostic>, validator: &Validator, v: &Value, at: &str| {
             for e in validator.iter_errors(v) {
                 out.push(Diagnostic::error(
-                    "grafana/schema",
+                    code::GRAFANA_SCHEMA,
                     avspec::Loc::default(),
                     format!("{file}: {at}{}: {e}", e.instance_path()),
                 ));
@@ -116,7 +117,7 @@ impl GrafanaSchemas {
                     match custom {
                         Some(v) => report(&mut out, v, &c, &format!("{at}/fieldConfig/defaults/custom")),
                         None if c.as_object().is_some_and(|m| !m.is_empty()) => out.push(Diagnostic::error(
-                            "grafana/schema",
+                            code::GRAFANA_SCHEMA,
                             avspec::Loc::default(),
                             format!("{file}: {at}/fieldConfig/defaults/custom: `{kind}` panels take no custom field config"),
                         )),
@@ -124,7 +125,7 @@ impl GrafanaSchemas {
                     }
                 }
                 None => out.push(Diagnostic::error(
-                    "grafana/unknown-panel-type",
+                    code::GRAFANA_UNKNOWN_PANEL_TYPE,
                     avspec::Loc::default(),
                     format!("{file}: {at}: unknown panel type `{kind}`"),
                 )),
@@ -136,7 +137,7 @@ impl GrafanaSchemas {
                 && !self.is_unit(unit)
             {
                 out.push(Diagnostic::error(
-                    "grafana/unknown-unit",
+                    code::GRAFANA_UNKNOWN_UNIT,
                     avspec::Loc::default(),
                     format!("{file}: {at}: unknown unit `{unit}`"),
                 ));
@@ -155,7 +156,7 @@ pub fn check_units(index: &Index<'_>, schemas: &GrafanaSchemas) -> Vec<Diagnosti
         {
             out.push(
                 Diagnostic::error(
-                    "grafana/unknown-unit",
+                    code::GRAFANA_UNKNOWN_UNIT,
                     u.loc,
                     format!("`{}` is not a Grafana unit id", u.value),
                 )

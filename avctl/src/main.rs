@@ -47,6 +47,9 @@ enum Command {
         /// Print what a diagnostic code checks and why, then exit.
         #[arg(long, value_name = "CODE")]
         explain: Option<String>,
+        /// List notes (severity info) too; by default text output counts them on one line.
+        #[arg(long, short = 'v', visible_alias = "verbose")]
+        notes: bool,
     },
     /// Write prometheus.yml, rules, Grafana dashboards and provisioning, docker-compose.yml, docs.
     Generate {
@@ -115,9 +118,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = cmd::Ctx { spec: cli.spec, grafana_schemas: cli.grafana_schemas, overlays: cli.overlay };
     let code = match cli.command {
-        Command::Validate { format, deny_warnings, explain } => match explain {
+        Command::Validate { format, deny_warnings, explain, notes } => match explain {
             Some(code) => cmd::explain(&code),
-            None => cmd::validate(&ctx, to_format(format), deny_warnings),
+            None => cmd::validate(&ctx, to_format(format), deny_warnings, notes),
         },
         Command::Generate { out, check, quiet, templates, no_cache } => {
             let prior = (!no_cache).then(|| out.clone());
@@ -129,8 +132,8 @@ fn main() -> ExitCode {
         }
         Command::Schema => cmd::schema(),
         Command::Synth { out, metrics, alerts, dashboards, panels } => {
-            let size = avctl::synth::Size { metrics, alerts, dashboards, panels_per_dashboard: panels };
-            match avctl::synth::write(&out, size) {
+            let size = avctl::bench_spec::Size { metrics, alerts, dashboards, panels_per_dashboard: panels };
+            match avctl::bench_spec::write(&out, size) {
                 Ok(()) => cmd::OK,
                 Err(e) => {
                     eprintln!("error: cannot write `{}`: {e}", out.display());

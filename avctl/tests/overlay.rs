@@ -37,7 +37,7 @@ fn every_overlay_fixture_reports_exactly_its_expected_findings() {
             .iter()
             .map(|d| {
                 let at = loaded.sources.path(d.loc.file) == shown;
-                (d.code.to_owned(), if at { d.loc.line } else { 0 }, if at { d.loc.column } else { 0 })
+                (d.code.to_string(), if at { d.loc.line } else { 0 }, if at { d.loc.column } else { 0 })
             })
             .collect();
         assert_eq!(got, expected, "{}", diag::render(&diags, &loaded.sources, Format::Text));

@@ -36,7 +36,7 @@ fn run(path: &Path, format: Format) -> (String, Vec<(String, u32, u32)>) {
         .iter()
         .map(|d| {
             let code =
-                if d.suppressed.is_some() { format!("{}(suppressed)", d.code) } else { d.code.to_owned() };
+                if d.suppressed.is_some() { format!("{}(suppressed)", d.code) } else { d.code.to_string() };
             if loaded.sources.path(d.loc.file) == shown {
                 (code, d.loc.line, d.loc.column)
             } else {
@@ -107,10 +107,10 @@ fn every_code_has_a_fixture_and_an_explanation() {
     let mut missing = Vec::new();
     for info in avspec::check::CODES {
         assert!(!info.summary.is_empty() && !info.why.is_empty(), "{} has no explanation", info.code);
-        if !covered.contains(info.code) && !EXEMPT.contains(&info.code) {
+        if !covered.contains(info.code.as_str()) && !EXEMPT.contains(&info.code.as_str()) {
             missing.push(info.code);
         }
-        let o = avctl(&["validate", "--explain", info.code], &repo());
+        let o = avctl(&["validate", "--explain", info.code.as_str()], &repo());
         assert!(o.status.success() && text(&o).contains(info.why), "--explain {}", info.code);
     }
     assert!(missing.is_empty(), "codes without a fixture: {missing:?}");

@@ -1,6 +1,7 @@
 //! Findings as data: every check returns `Diagnostic`s; this file renders them (text, JSON,
 //! GitHub annotations) in one place.
 
+use crate::codes::Code;
 use crate::source::SourceMap;
 use crate::span::Loc;
 use serde::Serialize;
@@ -28,7 +29,7 @@ impl Severity {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: Code,
     pub loc: Loc,
     pub message: String,
     pub help: Option<String>,
@@ -37,15 +38,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, loc: Loc, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, loc: Loc, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, loc, message)
     }
 
-    pub fn warning(code: &'static str, loc: Loc, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, loc: Loc, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, loc, message)
     }
 
-    pub fn new(severity: Severity, code: &'static str, loc: Loc, message: impl Into<String>) -> Self {
+    pub fn new(severity: Severity, code: Code, loc: Loc, message: impl Into<String>) -> Self {
         Self { severity, code, loc, message: message.into(), help: None, suppressed: None }
     }
 
@@ -155,7 +156,7 @@ fn render_github(out: &mut String, d: &Diagnostic, sources: &SourceMap) {
         msg.push_str(help);
     }
     if d.loc.is_unknown() {
-        let _ = writeln!(out, "::{level} title={}::{}", prop(d.code), esc(&msg));
+        let _ = writeln!(out, "::{level} title={}::{}", prop(d.code.as_str()), esc(&msg));
     } else {
         let _ = writeln!(
             out,
@@ -163,7 +164,7 @@ fn render_github(out: &mut String, d: &Diagnostic, sources: &SourceMap) {
             prop(sources.path(d.loc.file)),
             d.loc.line,
             d.loc.column,
-            prop(d.code),
+            prop(d.code.as_str()),
             esc(&msg)
         );
     }

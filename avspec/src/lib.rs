@@ -2,6 +2,7 @@
 //! checks both `avctl` and the daemon rely on.
 
 pub mod check;
+pub mod codes;
 pub mod diag;
 pub mod duration;
 pub mod index;

@@ -1,6 +1,7 @@
 //! Reads spec files, turns YAML and shape errors into located diagnostics, and merges the files
 //! into one [`Spec`].
 
+use crate::check::code;
 use crate::diag::Diagnostic;
 use crate::model::{Spec, SpecFile};
 use crate::source::SourceMap;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// The outcome of loading: the merged spec (when every file parsed), the sources for rendering,
 /// and every finding met on the way.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Loaded {
     pub spec: Option<Spec>,
     pub sources: SourceMap,
@@ -43,7 +44,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         Ok(f) if f.is_empty() => {
             loaded.diagnostics.push(
                 Diagnostic::error(
-                    "spec/io",
+                    code::SPEC_IO,
                     Loc::default(),
                     format!("no spec files (*.yaml) found in `{}`", dir.display()),
                 )
@@ -54,7 +55,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         Ok(f) => f,
         Err(e) => {
             loaded.diagnostics.push(Diagnostic::error(
-                "spec/io",
+                code::SPEC_IO,
                 Loc::default(),
                 format!("cannot read spec directory `{}`: {e}", dir.display()),
             ));
@@ -74,7 +75,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
                 }
             }
             Err(e) => loaded.diagnostics.push(Diagnostic::error(
-                "spec/io",
+                code::SPEC_IO,
                 Loc::default(),
                 format!("cannot read `{shown}`: {e}"),
             )),
@@ -153,30 +154,30 @@ fn strip_prefix(msg: &str) -> String {
 fn classify(loc: Loc, msg: &str) -> Diagnostic {
     if let Some((found, expected)) = parse_unknown(msg, "unknown field `") {
         let list = expected.join(", ");
-        return Diagnostic::error("spec/unknown-field", loc, format!("unknown key `{found}`"))
+        return Diagnostic::error(code::SPEC_UNKNOWN_FIELD, loc, format!("unknown key `{found}`"))
             .with_help(suggest_or_list(&found, &expected, &list));
     }
     if let Some((found, expected)) = parse_unknown(msg, "unknown variant `") {
         let list = expected.join(", ");
-        return Diagnostic::error("spec/invalid-value", loc, format!("unknown value `{found}`"))
+        return Diagnostic::error(code::SPEC_INVALID_VALUE, loc, format!("unknown value `{found}`"))
             .with_help(suggest_or_list(&found, &expected, &list));
     }
     if msg.starts_with("expected end of mapping after enum variant") {
-        return Diagnostic::error("spec/invalid-value", loc, "only one choice may be given here")
+        return Diagnostic::error(code::SPEC_INVALID_VALUE, loc, "only one choice may be given here")
             .with_help("this key takes exactly one of its options (for a domain: `values`, `max`, `scrape_jobs` or `unbounded`)");
     }
     if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest).trim();
-        return Diagnostic::error("spec/duplicate-key", loc, format!("duplicate key `{key}`"))
+        return Diagnostic::error(code::SPEC_DUPLICATE_KEY, loc, format!("duplicate key `{key}`"))
             .with_help("each key may appear once in a mapping; remove or merge the repeated entry");
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
-        return Diagnostic::error("spec/missing-field", loc, format!("missing required key `{field}`"))
+        return Diagnostic::error(code::SPEC_MISSING_FIELD, loc, format!("missing required key `{field}`"))
             .with_help(format!("add `{field}:` to this mapping"));
     }
     if msg.contains("duration") {
-        return Diagnostic::error("spec/invalid-duration", loc, msg.to_owned());
+        return Diagnostic::error(code::SPEC_INVALID_DURATION, loc, msg.to_owned());
     }
     if msg.starts_with("invalid type")
         || msg.starts_with("invalid value")
@@ -185,9 +186,9 @@ fn classify(loc: Loc, msg: &str) -> Diagnostic {
         || msg.starts_with("invalid length")
         || msg.starts_with("expected")
     {
-        return Diagnostic::error("spec/invalid-type", loc, msg.to_owned());
+        return Diagnostic::error(code::SPEC_INVALID_TYPE, loc, msg.to_owned());
     }
-    Diagnostic::error("spec/yaml-syntax", loc, msg.to_owned())
+    Diagnostic::error(code::SPEC_YAML_SYNTAX, loc, msg.to_owned())
         .with_help("the file is not valid YAML at this point")
 }
 
@@ -246,7 +247,7 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
         if seen.is_none() {
             diags.push(
                 Diagnostic::error(
-                    "spec/missing-section",
+                    code::SPEC_MISSING_SECTION,
                     Loc::default(),
                     format!("no file defines `{name}:`"),
                 )
@@ -261,7 +262,7 @@ fn singleton(name: &str, seen: &mut Option<Loc>, loc: Loc, diags: &mut Vec<Diagn
     if let Some(first) = seen {
         diags.push(
             Diagnostic::error(
-                "spec/duplicate-section",
+                code::SPEC_DUPLICATE_SECTION,
                 loc,
                 format!("`{name}:` is defined in more than one file"),
             )

@@ -6,6 +6,7 @@
 //! the overlay file. Targets and Alertmanager addresses may use `${VAR}` or `${VAR:-default}`
 //! from the environment (ports chosen at run time).
 
+use crate::check::code;
 use crate::diag::Diagnostic;
 use crate::duration::PromDuration;
 use crate::load::{Loaded, yaml_error};
@@ -86,7 +87,7 @@ pub fn apply_files(loaded: &mut Loaded, paths: &[impl AsRef<Path>]) {
         match std::fs::read_to_string(path) {
             Ok(text) => apply_text(loaded, &path.display().to_string(), &text, &|k| std::env::var(k).ok()),
             Err(e) => loaded.diagnostics.push(Diagnostic::error(
-                "spec/io",
+                code::SPEC_IO,
                 Loc::default(),
                 format!("cannot read overlay `{}`: {e}", path.display()),
             )),
@@ -122,7 +123,7 @@ fn apply(spec: &mut crate::Spec, o: Overlay, env: &dyn Fn(&str) -> Option<String
                 Err(var) => {
                     diags.push(
                         Diagnostic::error(
-                            "overlay/unset-variable",
+                            code::OVERLAY_UNSET_VARIABLE,
                             s.loc,
                             format!("environment variable `{var}` is not set"),
                         )
@@ -186,7 +187,7 @@ fn unknown<'a>(what: &str, name: &Sp<String>, known: impl Iterator<Item = &'a st
         None => format!("the spec's {what}s are: {}", known.join(", ")),
     };
     Diagnostic::error(
-        if what == "job" { "overlay/unknown-job" } else { "overlay/unknown-alert" },
+        if what == "job" { code::OVERLAY_UNKNOWN_JOB } else { code::OVERLAY_UNKNOWN_ALERT },
         name.loc,
         format!("the overlay changes {what} `{}`, which the spec does not define", name.value),
     )

@@ -2,8 +2,8 @@
 //! `/metrics` render time. RTF = processing time / audio duration (printed after the runs).
 
 use autovoice_daemon::config::Config;
-use autovoice_daemon::routes::{SynthesisRequest, run_synthesis};
-use autovoice_daemon::voice::{Target, transform};
+use autovoice_daemon::pipeline::voice::{Target, transform};
+use autovoice_daemon::pipeline::{SynthesisRequest, synthesize};
 use autovoice_daemon::{AppState, speakers, wav};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Instant;
@@ -17,7 +17,7 @@ fn bench(c: &mut Criterion) {
     let state = AppState::new(Config::for_tests(), speakers::builtin(), None).expect("state");
     state.load_models();
     let req = SynthesisRequest { text: TEXT.to_owned(), speaker_id: "alto".to_owned(), format: None };
-    let (bytes, _) = rt.block_on(run_synthesis(&state, &req)).expect("synthesis (is espeak-ng installed?)");
+    let bytes = rt.block_on(synthesize(&state, &req)).expect("synthesis (is espeak-ng installed?)").wav;
     let audio = wav::decode(&bytes, false).expect("wav");
     let secs = audio.duration_secs();
     println!("utterance: {secs:.2} s of audio");
@@ -25,7 +25,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("daemon");
     group.sample_size(10);
     group.bench_function("synthesize_utterance", |b| {
-        b.iter(|| rt.block_on(run_synthesis(&state, &req)).expect("synthesis"))
+        b.iter(|| rt.block_on(synthesize(&state, &req)).expect("synthesis"))
     });
     let dsp = state.dsp.get().expect("loaded");
     let target = Target { f0: Some(120.0), semitones: 0.0, formant_scale: 0.92 };
@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
     let runs = 5;
     let t = Instant::now();
     for _ in 0..runs {
-        rt.block_on(run_synthesis(&state, &req)).expect("synthesis");
+        rt.block_on(synthesize(&state, &req)).expect("synthesis");
     }
     let syn = t.elapsed().as_secs_f64() / f64::from(runs);
     let t = Instant::now();

@@ -1,23 +1,19 @@
-//! The AutoVoice daemon as a library: router, state and signal path, used by the binary, the
-//! in-process tests and the benchmarks.
+//! The AutoVoice daemon as a library, in layers: `api` (HTTP and WebSocket, the only place
+//! that knows axum) over `pipeline` (the voice service) over the state, the signal path
+//! (`dsp`), the neural models (`models`), `wav`, `speakers` and the spec's `metrics`.
 
+pub mod api;
 pub mod config;
 pub mod dsp;
-pub mod enroll;
-pub mod error;
 pub mod gpu;
-pub mod http;
 pub mod limits;
 pub mod metrics;
 pub mod models;
+pub mod pipeline;
 pub mod quality;
-pub mod routes;
 pub mod speakers;
 pub mod state;
-pub mod tts;
-pub mod voice;
 pub mod wav;
-pub mod ws;
 
-pub use routes::router;
+pub use api::router;
 pub use state::AppState;

@@ -1,11 +1,35 @@
 //! Admission control: a fixed number of requests run at once, a bounded number wait, and
 //! everything beyond that is refused at once with 503 + Retry-After instead of timing out.
 
-use crate::error::ApiError;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Why a request got no slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejected {
+    /// Every slot busy and the queue full: retry after this many seconds.
+    Overloaded { retry_after_secs: u64 },
+    /// Queued, but no slot freed up within the deadline.
+    Timeout,
+    /// The limiter was shut down.
+    Closed,
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Overloaded { retry_after_secs } => {
+                write!(f, "server is at capacity; retry in {retry_after_secs} s")
+            }
+            Self::Timeout => f.write_str("no processing slot freed up within the deadline"),
+            Self::Closed => f.write_str("limiter closed"),
+        }
+    }
+}
+
+impl std::error::Error for Rejected {}
 
 #[derive(Debug)]
 pub struct Limiter {
@@ -20,20 +44,20 @@ impl Limiter {
     }
 
     /// A slot, waiting at most `deadline`; `Overloaded` at once when the queue is full.
-    pub async fn acquire(&self, deadline: Duration) -> Result<OwnedSemaphorePermit, ApiError> {
+    pub async fn acquire(&self, deadline: Duration) -> Result<OwnedSemaphorePermit, Rejected> {
         if let Ok(p) = self.slots.clone().try_acquire_owned() {
             return Ok(p);
         }
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(ApiError::Overloaded(1));
+            return Err(Rejected::Overloaded { retry_after_secs: 1 });
         }
         let got = tokio::time::timeout(deadline, self.slots.clone().acquire_owned()).await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         match got {
             Ok(Ok(p)) => Ok(p),
-            Ok(Err(_)) => Err(ApiError::Internal("limiter closed".to_owned())),
-            Err(_) => Err(ApiError::Timeout),
+            Ok(Err(_)) => Err(Rejected::Closed),
+            Err(_) => Err(Rejected::Timeout),
         }
     }
 
@@ -57,7 +81,10 @@ mod tests {
         while l.waiting() == 0 {
             tokio::task::yield_now().await;
         }
-        assert_eq!(l.acquire(Duration::from_secs(5)).await.err(), Some(ApiError::Overloaded(1)));
+        assert_eq!(
+            l.acquire(Duration::from_secs(5)).await.err(),
+            Some(Rejected::Overloaded { retry_after_secs: 1 })
+        );
         drop(held);
         assert!(waiter.await.expect("join").is_ok(), "the queued request gets the slot");
     }

@@ -2,14 +2,69 @@
 //! speakers with their pre-resolved metric children, enrollment storage and admission control.
 
 use crate::config::Config;
-use crate::dsp::{self, Dsp, Engine};
+use crate::dsp::{Dsp, Engine};
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::metrics::label::{Model, Success};
 use crate::quality::Quality;
-use crate::speakers::{Enrolled, F0Stats, Speaker, Store};
+use crate::speakers::{Enrolled, F0Stats, Speaker, SpeakerError, Store};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+/// Why the daemon cannot start with this configuration.
+#[derive(Debug)]
+pub enum StartError {
+    Speakers(SpeakerError),
+    TooManySpeakers { count: usize },
+    Metrics(prometheus::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Speakers(e) => e.fmt(f),
+            Self::TooManySpeakers { count } => {
+                write!(f, "{count} speakers; at most {MAX_SPEAKERS} are allowed")
+            }
+            Self::Metrics(e) => write!(f, "cannot register metrics: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<SpeakerError> for StartError {
+    fn from(e: SpeakerError) -> Self {
+        Self::Speakers(e)
+    }
+}
+
+/// Why an enrollment was not stored. Nothing changed when this is returned.
+#[derive(Debug)]
+pub enum EnrollError {
+    /// A speaker with this id exists (built in or enrolled).
+    Taken(String),
+    /// The daemon holds `MAX_SPEAKERS` speakers.
+    Full,
+    /// The data directory could not be written.
+    Store(SpeakerError),
+    /// A thread panicked while holding the speaker lists.
+    Poisoned,
+}
+
+impl std::fmt::Display for EnrollError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Taken(id) => write!(f, "speaker `{id}` already exists"),
+            Self::Full => write!(f, "the daemon holds {MAX_SPEAKERS} speakers, its limit"),
+            Self::Store(e) => e.fmt(f),
+            Self::Poisoned => f.write_str("speaker store poisoned"),
+        }
+    }
+}
+
+impl std::error::Error for EnrollError {}
 
 /// Speakers at most, built-in and enrolled: the `speaker_id` label's declared bound.
 pub const MAX_SPEAKERS: usize = 100;
@@ -54,6 +109,8 @@ pub struct Inner {
     /// Bearer token required on the API routes, when set.
     pub token: Option<String>,
     faults: AtomicU64,
+    /// Random per process, so request ids from several replicas (or restarts) never collide.
+    request_tag: u64,
     request_seq: AtomicU64,
 }
 
@@ -70,7 +127,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Builds the state; enrolled speakers are read from `cfg.data_dir` when it is set.
-    pub fn new(cfg: Config, speakers: Vec<Speaker>, token: Option<String>) -> Result<Self, String> {
+    pub fn new(cfg: Config, speakers: Vec<Speaker>, token: Option<String>) -> Result<Self, StartError> {
         crate::speakers::validate(&speakers)?;
         let (store, enrolled) = match &cfg.data_dir {
             Some(dir) => {
@@ -83,9 +140,9 @@ impl AppState {
         all.extend(enrolled.iter().map(|e| e.speaker.clone()));
         crate::speakers::validate(&all)?;
         if all.len() > MAX_SPEAKERS {
-            return Err(format!("{} speakers; at most {MAX_SPEAKERS} are allowed", all.len()));
+            return Err(StartError::TooManySpeakers { count: all.len() });
         }
-        let metrics = Metrics::new().map_err(|e| format!("cannot register metrics: {e}"))?;
+        let metrics = Metrics::new().map_err(StartError::Metrics)?;
         let mut entries: Vec<Arc<SpeakerEntry>> =
             speakers.into_iter().map(|s| Arc::new(entry(&metrics, s, None, None))).collect();
         for e in &enrolled {
@@ -108,11 +165,12 @@ impl AppState {
             limiter,
             token: token.filter(|t| !t.is_empty()),
             faults: AtomicU64::new(0),
+            request_tag: process_tag(),
             request_seq: AtomicU64::new(0),
         })))
     }
 
-    fn set_status(&self, model: Model, status: ModelStatus) {
+    pub(crate) fn set_status(&self, model: Model, status: ModelStatus) {
         self.metrics.model_loaded.get(model).set(i64::from(status == ModelStatus::Loaded));
         if let Ok(mut all) = self.status.lock()
             && let Some(slot) = all.iter_mut().find(|(m, _)| *m == model)
@@ -124,54 +182,6 @@ impl AppState {
     /// Each model with its load state.
     pub fn model_status(&self) -> Vec<(Model, ModelStatus)> {
         self.status.lock().map(|s| s.to_vec()).unwrap_or_default()
-    }
-
-    /// Builds the signal path and runs it once (warm-up), then loads CREPE and the speaker
-    /// encoder from `cfg.models_dir` and embeds the built-in speakers' reference utterances.
-    /// Missing weights leave those models "failed" with the fetch hint; the signal path still
-    /// serves. Blocking: call from a blocking thread.
-    pub fn load_models(&self) {
-        let d = Dsp::<Engine>::new(Default::default(), 1024, 256);
-        let warm: Vec<f32> = (0..4096).map(|i| (i as f32 * 0.06).sin() * 0.3).collect();
-        let _ = dsp::to_vec(d.pitch_shift(d.tensor(&warm), 1.5, 1.0));
-        if self.dsp.set(d).is_ok() {
-            self.set_status(Model::SignalPath, ModelStatus::Loaded);
-            tracing::info!(backend = dsp::backend_name(), "signal path loaded and warmed up");
-        }
-        let dir = &self.cfg.models_dir;
-        let crepe = crate::models::load_crepe(dir, self.cfg.crepe_capacity.into());
-        let encoder = crate::models::load_speaker(dir);
-        for (model, result) in
-            [(Model::Crepe, crepe.as_ref().err()), (Model::SpeakerEncoder, encoder.as_ref().err())]
-        {
-            if let Some(e) = result {
-                tracing::error!(model = model.as_str(), error = %e, "model not loaded");
-                self.set_status(model, ModelStatus::Failed(e.to_string()));
-            }
-        }
-        if let (Ok(crepe), Ok(encoder)) = (crepe, encoder) {
-            let _ = self.quality.set(Quality { crepe, encoder });
-            self.embed_builtin_speakers();
-            self.set_status(Model::Crepe, ModelStatus::Loaded);
-            self.set_status(Model::SpeakerEncoder, ModelStatus::Loaded);
-            tracing::info!(dir = %dir.display(), "CREPE and speaker encoder loaded");
-        }
-    }
-
-    /// Gives each speaker without an embedding the embedding of its reference utterance.
-    fn embed_builtin_speakers(&self) {
-        let (Some(dsp), Some(q)) = (self.dsp.get(), self.quality.get()) else { return };
-        for entry in self.speaker_list() {
-            if entry.embedding.get().is_some() {
-                continue;
-            }
-            match crate::voice::reference_utterance(self, dsp, &entry.speaker) {
-                Ok(audio) => {
-                    let _ = entry.embedding.set(q.embed(&crate::quality::to_16k(dsp, &audio)));
-                }
-                Err(e) => tracing::warn!(speaker = %entry.speaker.id, error = %e, "no reference embedding"),
-            }
-        }
     }
 
     /// The signal path is loaded: requests can be served.
@@ -194,29 +204,22 @@ impl AppState {
 
     /// Adds an enrolled speaker: persisted first (when there is a data directory), then
     /// visible. Fails without changing anything when the id is taken or the limit is reached.
-    pub fn enroll(&self, record: Enrolled) -> Result<Arc<SpeakerEntry>, crate::error::ApiError> {
-        use crate::error::ApiError;
-        let mut enrolled =
-            self.enrolled.lock().map_err(|_| ApiError::Internal("speaker store poisoned".into()))?;
+    pub fn enroll(&self, record: Enrolled) -> Result<Arc<SpeakerEntry>, EnrollError> {
+        let mut enrolled = self.enrolled.lock().map_err(|_| EnrollError::Poisoned)?;
         if self.speaker(&record.speaker.id).is_some() {
-            return Err(ApiError::Conflict(format!("speaker `{}` already exists", record.speaker.id)));
+            return Err(EnrollError::Taken(record.speaker.id));
         }
         if self.speaker_list().len() >= MAX_SPEAKERS {
-            return Err(ApiError::InvalidParameter(format!(
-                "the daemon holds {MAX_SPEAKERS} speakers, its limit"
-            )));
+            return Err(EnrollError::Full);
         }
         let mut next = enrolled.clone();
         next.push(record.clone());
         if let Some(store) = &self.store {
-            store.save(&next).map_err(ApiError::Internal)?;
+            store.save(&next).map_err(EnrollError::Store)?;
         }
         *enrolled = next;
         let e = Arc::new(entry(&self.metrics, record.speaker, Some(record.embedding), Some(record.f0)));
-        self.speakers
-            .write()
-            .map_err(|_| ApiError::Internal("speaker list poisoned".into()))?
-            .push(e.clone());
+        self.speakers.write().map_err(|_| EnrollError::Poisoned)?.push(e.clone());
         Ok(e)
     }
 
@@ -231,9 +234,10 @@ impl AppState {
         (n * p).floor() != ((n + 1.0) * p).floor()
     }
 
-    /// A new request id: a per-process sequence number in hex, prefixed by the start time.
+    /// A new request id: `av-<process tag>-<sequence>`, both hex. The tag is random per
+    /// process, so ids stay unique across replicas and restarts.
     pub fn next_request_id(&self) -> String {
-        format!("av-{:x}", self.request_seq.fetch_add(1, Ordering::Relaxed))
+        format!("av-{:016x}-{:x}", self.request_tag, self.request_seq.fetch_add(1, Ordering::Relaxed))
     }
 }
 
@@ -248,5 +252,32 @@ fn entry(m: &Metrics, speaker: Speaker, embedding: Option<Vec<f32>>, f0: Option<
         speaker,
         embedding: slot,
         f0,
+    }
+}
+
+/// 64 random bits for this process: std's hasher keys are seeded from the OS's randomness,
+/// mixed with the clock and pid for machines where that seed is weak.
+fn process_tag() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    h.write_u128(now.as_nanos());
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_unique_within_and_across_processes() {
+        let a = AppState::new(Config::for_tests(), crate::speakers::builtin(), None).expect("state");
+        let b = AppState::new(Config::for_tests(), crate::speakers::builtin(), None).expect("state");
+        let (a1, a2, b1) = (a.next_request_id(), a.next_request_id(), b.next_request_id());
+        assert_ne!(a1, a2);
+        assert_ne!(a1, b1, "two daemons (replicas) must not hand out the same first id");
+        let tag = |id: &str| id.rsplit_once('-').map(|(t, _)| t.to_owned());
+        assert_eq!(tag(&a1), tag(&a2), "one process keeps one tag");
+        assert!(a1.len() <= 64 && a1.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'), "{a1}");
     }
 }

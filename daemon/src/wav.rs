@@ -1,7 +1,27 @@
 //! WAV (RIFF) decoding and encoding: 16-bit PCM and 32-bit float, mono or stereo, 8-48 kHz.
 //! Decoding says exactly what is wrong with a file; nothing here panics on bad input.
 
-use crate::error::ApiError;
+/// Why a buffer is not audio the daemon can use. The API maps each kind to its own status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WavError {
+    /// Nothing to decode: no bytes, or a data chunk with no samples.
+    Empty(&'static str),
+    /// Not a well-formed RIFF/WAVE file.
+    Malformed(String),
+    /// Well-formed, but a rate, channel count or sample format the daemon does not read.
+    Unsupported(String),
+}
+
+impl std::fmt::Display for WavError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty(m) => f.write_str(m),
+            Self::Malformed(m) | Self::Unsupported(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for WavError {}
 
 pub const MIN_RATE: u32 = 8_000;
 pub const MAX_RATE: u32 = 48_000;
@@ -29,10 +49,10 @@ fn u32_at(b: &[u8], i: usize) -> u32 {
 
 /// Decodes a WAV file. `lenient` accepts a data chunk whose declared size runs past the end of
 /// the buffer (espeak-ng writes 0x7fffffff when streaming to a pipe); uploads are strict.
-pub fn decode(bytes: &[u8], lenient: bool) -> Result<Audio, ApiError> {
-    let bad = |m: &str| ApiError::MalformedWav(m.to_owned());
+pub fn decode(bytes: &[u8], lenient: bool) -> Result<Audio, WavError> {
+    let bad = |m: &str| WavError::Malformed(m.to_owned());
     if bytes.is_empty() {
-        return Err(ApiError::EmptyInput("the request body is empty; expected a WAV file".to_owned()));
+        return Err(WavError::Empty("the request body is empty; expected a WAV file"));
     }
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err(bad("not a RIFF/WAVE file (expected `RIFF....WAVE` at the start)"));
@@ -74,8 +94,8 @@ pub fn decode(bytes: &[u8], lenient: bool) -> Result<Audio, ApiError> {
     Err(bad("no `data` chunk"))
 }
 
-fn samples(data: &[u8], tag: u16, channels: u16, rate: u32, bits: u16) -> Result<Audio, ApiError> {
-    let unsupported = |m: String| ApiError::UnsupportedAudio(m);
+fn samples(data: &[u8], tag: u16, channels: u16, rate: u32, bits: u16) -> Result<Audio, WavError> {
+    let unsupported = WavError::Unsupported;
     if !(MIN_RATE..=MAX_RATE).contains(&rate) {
         return Err(unsupported(format!("sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")));
     }
@@ -99,13 +119,13 @@ fn samples(data: &[u8], tag: u16, channels: u16, rate: u32, bits: u16) -> Result
         }
     };
     if frame_values.iter().any(|v| !v.is_finite()) {
-        return Err(ApiError::MalformedWav("audio contains NaN or infinite samples".to_owned()));
+        return Err(WavError::Malformed("audio contains NaN or infinite samples".to_owned()));
     }
     let ch = usize::from(channels);
     let samples: Vec<f32> =
         frame_values.chunks_exact(ch).map(|f| f.iter().sum::<f32>() / ch as f32).collect();
     if samples.is_empty() {
-        return Err(ApiError::EmptyInput("the WAV file holds no samples".to_owned()));
+        return Err(WavError::Empty("the WAV file holds no samples"));
     }
     Ok(Audio { samples, sample_rate: rate })
 }
@@ -151,12 +171,12 @@ mod tests {
         let good = encode(&[0.1; 10], 16_000);
         let mut truncated = good.clone();
         truncated.truncate(50);
-        assert!(matches!(decode(&truncated, false), Err(ApiError::MalformedWav(_))));
+        assert!(matches!(decode(&truncated, false), Err(WavError::Malformed(_))));
         assert!(decode(&truncated, true).is_ok(), "lenient mode reads what is there");
         let mut rate = good.clone();
         rate[24..28].copy_from_slice(&96_000u32.to_le_bytes());
-        assert!(matches!(decode(&rate, false), Err(ApiError::UnsupportedAudio(_))));
-        assert!(matches!(decode(b"RIFX", false), Err(ApiError::MalformedWav(_))));
-        assert!(matches!(decode(b"", false), Err(ApiError::EmptyInput(_))));
+        assert!(matches!(decode(&rate, false), Err(WavError::Unsupported(_))));
+        assert!(matches!(decode(b"RIFX", false), Err(WavError::Malformed(_))));
+        assert!(matches!(decode(b"", false), Err(WavError::Empty(_))));
     }
 }

@@ -151,7 +151,7 @@ fn a_corrupt_store_stops_the_start_with_its_path() {
     std::fs::write(dir.path().join(STORE_FILE), b"[{\"speaker\": 1}]").expect("write");
     let mut cfg = Config::for_tests();
     cfg.data_dir = Some(dir.path().to_owned());
-    let err = AppState::new(cfg, speakers::builtin(), None).err().expect("refused");
+    let err = AppState::new(cfg, speakers::builtin(), None).err().expect("refused").to_string();
     assert!(err.contains(STORE_FILE) && err.contains("expected the enrolled speakers"), "{err}");
 }
 

@@ -1,92 +1,68 @@
 //! The subcommands. Exit codes: 0 success, 1 findings or drift, 2 could not run.
 
+use avspec::check::code;
 pub mod test;
 
 use crate::emit::{self, GenOptions};
-use crate::grafana_check::{self, GrafanaSchemas};
 use crate::output::{self, DriftKind};
-use avspec::index::Index;
-use avspec::{Diagnostic, Format, Severity};
-use std::path::{Path, PathBuf};
+pub use crate::resolved::Ctx;
+use crate::resolved::Resolved;
+use avspec::{Diagnostic, Format, Severity, Spec};
+use std::path::Path;
 
 pub const OK: u8 = 0;
 pub const FINDINGS: u8 = 1;
 pub const CANNOT_RUN: u8 = 2;
 
-/// Options every subcommand shares.
-#[derive(Debug)]
-pub struct Ctx {
-    pub spec: PathBuf,
-    pub grafana_schemas: Option<PathBuf>,
-    /// Overlays applied in order after loading.
-    pub overlays: Vec<PathBuf>,
-}
-
-/// Loads the spec and runs every check; with Grafana schemas, also checks the dashboards the
-/// spec generates. Returns the loaded spec and all findings.
-pub fn load_and_check(ctx: &Ctx) -> (avspec::Loaded, Vec<Diagnostic>) {
-    let mut loaded = avspec::load_dir(&ctx.spec);
-    avspec::overlay::apply_files(&mut loaded, &ctx.overlays);
-    let diags = check_loaded(&loaded, ctx.grafana_schemas.as_deref());
-    (loaded, diags)
-}
-
-/// Every finding for a loaded spec: load errors, spec checks, PromQL checks and lints, and
-/// (with a schema directory) Grafana schema checks. Sorted.
+/// Every finding for a loaded spec, as `validate` reports them (for tests and tools that
+/// load specs from memory).
 pub fn check_loaded(loaded: &avspec::Loaded, grafana_schemas: Option<&Path>) -> Vec<Diagnostic> {
-    let mut diags = loaded.diagnostics.clone();
-    if let Some(spec) = &loaded.spec {
-        // Checks run on the spec as generated: with the SLO rules, alerts and dashboard row.
-        let spec = &crate::slo::expand(spec);
-        let index = Index::new(spec);
-        diags.extend(avspec::check::check(spec));
-        diags.extend(crate::validate::validate(&index, &loaded.sources));
-        if let Some(dir) = grafana_schemas {
-            diags.extend(grafana_findings(&index, dir));
-        }
-    }
-    avspec::diag::sort(&mut diags);
-    diags
+    Resolved::from_loaded(loaded.clone()).check(grafana_schemas).findings
 }
 
-fn grafana_findings(index: &Index<'_>, dir: &Path) -> Vec<Diagnostic> {
-    let schemas = match GrafanaSchemas::load(dir) {
-        Ok(s) => s,
-        Err(e) => return vec![Diagnostic::error("spec/io", avspec::Loc::default(), e)],
+/// `avctl validate`. In text, notes (severity info) are counted on one line unless `notes`
+/// asks for them; machine formats always carry every finding.
+pub fn validate(ctx: &Ctx, format: Format, deny_warnings: bool, notes: bool) -> u8 {
+    let resolved = Resolved::load(ctx);
+    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let diags = &checked.findings;
+    let shown: Vec<Diagnostic> = if format == Format::Text && !notes {
+        diags.iter().filter(|d| d.severity != Severity::Info || d.suppressed.is_some()).cloned().collect()
+    } else {
+        diags.clone()
     };
-    let mut out = grafana_check::check_units(index, &schemas);
-    for d in &index.spec.dashboards {
-        let json = serde_json::to_value(emit::grafana::dashboard(index, d)).unwrap_or_default();
-        // Units are reported once, at the spec (check_units), rather than again in the JSON.
-        let found = schemas.check(&format!("{}.json", d.uid.value), &json);
-        out.extend(found.into_iter().filter(|f| f.code != "grafana/unknown-unit"));
-    }
-    out
-}
-
-pub fn validate(ctx: &Ctx, format: Format, deny_warnings: bool) -> u8 {
-    let (loaded, diags) = load_and_check(ctx);
-    print!("{}", avspec::diag::render(&diags, &loaded.sources, format));
-    let (errors, warnings, infos) = avspec::diag::counts(&diags);
+    print!("{}", avspec::diag::render(&shown, &resolved.sources, format));
+    let (errors, warnings, infos) = avspec::diag::counts(diags);
     let suppressed = diags.iter().filter(|d| d.suppressed.is_some()).count();
     if format == Format::Text {
-        if let Some(spec) = &loaded.spec {
-            eprintln!("{}", summary(&Index::new(spec)));
+        if let Some(spec) = &resolved.written {
+            eprintln!("{}", summary(spec));
         }
-        eprintln!("{errors} errors, {warnings} warnings, {infos} notes, {suppressed} suppressed");
+        let hint = if infos > 0 && !notes { " (--notes lists them)" } else { "" };
+        eprintln!("{errors} errors, {warnings} warnings, {infos} notes{hint}, {suppressed} suppressed");
     }
-    if diags.iter().any(|d| d.code == "spec/io") {
+    if diags.iter().any(|d| d.code == code::SPEC_IO) {
         return CANNOT_RUN;
     }
     if errors > 0 || (deny_warnings && warnings > 0) { FINDINGS } else { OK }
 }
 
-/// One line describing what the spec holds.
-pub fn summary(index: &Index<'_>) -> String {
-    let spec = index.spec;
-    let app = index.app_metrics().count();
-    let all = index.metrics.len();
-    let panels = index.panels().count();
+/// One line describing what the spec holds, as written (before the SLOs are expanded).
+pub fn summary(spec: &Spec) -> String {
+    let metrics = |kind: Option<avspec::SourceKind>| -> usize {
+        let mut names: Vec<&str> = spec
+            .sources
+            .iter()
+            .filter(|s| kind.is_none_or(|k| s.kind.value == k))
+            .flat_map(|s| s.metrics.iter().map(|m| m.name.as_str()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    };
+    let app = metrics(Some(avspec::SourceKind::Application));
+    let all = metrics(None);
+    let panels: usize = spec.dashboards.iter().flat_map(|d| &d.rows).map(|r| r.panels.len()).sum();
     let jobs = spec.prometheus.jobs.iter().filter(|j| j.enabled.value).count();
     format!(
         "spec `{}`: {app} application metrics, {} external, {} labels, {} scrape jobs ({jobs} enabled), \
@@ -110,7 +86,7 @@ pub fn explain(code: &str) -> u8 {
             OK
         }
         None => {
-            let known = avspec::check::CODES.iter().map(|c| c.code);
+            let known = avspec::check::CODES.iter().map(|c| c.code.as_str());
             let hint = avspec::suggest::closest(code, known)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
@@ -121,19 +97,12 @@ pub fn explain(code: &str) -> u8 {
 }
 
 pub fn generate(ctx: &Ctx, out: &Path, check: bool, quiet: bool, opts: &GenOptions) -> u8 {
-    let (loaded, diags) = load_and_check(ctx);
-    let Some(spec) = loaded
-        .spec
-        .as_ref()
-        .filter(|_| !diags.iter().any(|d| d.severity == Severity::Error && d.suppressed.is_none()))
-    else {
-        eprint!("{}", avspec::diag::render(&diags, &loaded.sources, Format::Text));
-        eprintln!("error: the spec has errors; nothing was generated");
+    let resolved = Resolved::load(ctx);
+    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let Some(index) = checked.usable("nothing was generated") else {
         return CANNOT_RUN;
     };
-    let expanded = crate::slo::expand(spec);
-    let index = Index::new(&expanded);
-    let files = match emit::generate_all(&index, opts) {
+    let files = match emit::generate_all(index, opts) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}; nothing was generated");

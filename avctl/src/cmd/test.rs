@@ -3,7 +3,7 @@
 
 use super::{CANNOT_RUN, Ctx, FINDINGS, OK};
 use crate::emit::{self, GenOptions};
-use avspec::index::Index;
+use crate::resolved::Resolved;
 use std::path::Path;
 use std::process::Command;
 
@@ -30,18 +30,11 @@ pub fn run_promtool(promtool: &Path, root: &Path) -> Result<Vec<(String, bool, S
 }
 
 pub fn test(ctx: &Ctx, promtool: &Path, quiet: bool) -> u8 {
-    let (loaded, diags) = super::load_and_check(ctx);
-    let Some(spec) = loaded
-        .spec
-        .as_ref()
-        .filter(|_| !diags.iter().any(|d| d.severity == avspec::Severity::Error && d.suppressed.is_none()))
-    else {
-        eprint!("{}", avspec::diag::render(&diags, &loaded.sources, avspec::Format::Text));
-        eprintln!("error: the spec has errors; nothing to test");
+    let resolved = Resolved::load(ctx);
+    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let Some(index) = checked.usable("nothing to test") else {
         return CANNOT_RUN;
     };
-    let expanded = crate::slo::expand(spec);
-    let index = Index::new(&expanded);
     let scratch = match tempdir() {
         Ok(d) => d,
         Err(e) => {
@@ -49,9 +42,9 @@ pub fn test(ctx: &Ctx, promtool: &Path, quiet: bool) -> u8 {
             return CANNOT_RUN;
         }
     };
-    let written = emit::generate_all(&index, &GenOptions::default())
+    let written = emit::generate_all(index, &GenOptions::default())
         .and_then(|files| crate::output::write(&scratch, &files).map(|_| ()));
-    let (_, outcomes) = match written.and_then(|()| emit::tests::test_files(&index)) {
+    let (_, outcomes) = match written.and_then(|()| emit::promtool_tests::test_files(index)) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");

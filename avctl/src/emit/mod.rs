@@ -6,9 +6,9 @@ pub mod docs;
 pub mod grafana;
 mod grafana_json;
 pub mod prometheus;
+mod promtool_cache;
+pub mod promtool_tests;
 pub mod rules;
-mod test_cache;
-pub mod tests;
 
 use avspec::index::Index;
 use std::path::PathBuf;
@@ -46,7 +46,7 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
 pub struct GenOptions {
     /// Directory of handlebars templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
-    /// A previous output root whose unit tests may be reused (see `test_cache`).
+    /// A previous output root whose unit tests may be reused (see `promtool_cache`).
     pub prior: Option<PathBuf>,
 }
 
@@ -61,7 +61,7 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     }
     let tests_dir = g.join("prometheus/tests");
     let prior = opts.prior.as_ref().map(|root| root.join(&tests_dir));
-    for (name, contents) in tests::cached_test_files(index, prior.as_deref())? {
+    for (name, contents) in promtool_tests::cached_test_files(index, prior.as_deref())? {
         files.push(OutFile { path: tests_dir.join(name), contents });
     }
     files.extend(grafana::files(index)?);

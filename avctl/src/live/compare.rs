@@ -2,6 +2,7 @@
 //! is a finding at the metric's declaration; the coverage report says what was seen.
 
 use super::expo::Family;
+use avspec::check::code;
 use avspec::index::Index;
 use avspec::{Diagnostic, Domain, Metric, MetricType, Severity, SourceKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,7 +51,7 @@ pub fn compare(
         if let Some(limit) = max_series.filter(|l| series as u64 > *l) {
             diags.push(
                 Diagnostic::warning(
-                    "live/cardinality-exceeded",
+                    code::LIVE_CARDINALITY_EXCEEDED,
                     m.name.loc,
                     format!("`{name}` exposes {series} series; its labels' domains allow at most {limit}"),
                 )
@@ -71,7 +72,7 @@ pub fn compare(
         for f in &extra {
             diags.push(
                 Diagnostic::error(
-                    "live/undeclared-metric",
+                    code::LIVE_UNDECLARED_METRIC,
                     source.name.loc,
                     format!("`{f}` is exposed but source `{}` does not declare it", source.name.value),
                 )
@@ -82,7 +83,7 @@ pub fn compare(
         let shown: Vec<&str> = extra.iter().take(8).copied().collect();
         diags.push(Diagnostic::new(
             Severity::Info,
-            "live/undeclared-metric",
+            code::LIVE_UNDECLARED_METRIC,
             source.name.loc,
             format!(
                 "{} exporter families are not declared (declare the ones you query): {}{}",
@@ -100,7 +101,7 @@ fn missing(m: &Metric) -> Diagnostic {
     match &m.requires {
         Some(r) => Diagnostic::new(
             Severity::Info,
-            "live/absent-requirement",
+            code::LIVE_ABSENT_REQUIREMENT,
             m.name.loc,
             format!(
                 "`{name}` is not exposed; it requires `{}`, which this target may lack",
@@ -108,7 +109,7 @@ fn missing(m: &Metric) -> Diagnostic {
             ),
         ),
         None => Diagnostic::error(
-            "live/missing-metric",
+            code::LIVE_MISSING_METRIC,
             m.name.loc,
             format!("`{name}` is declared but not exposed"),
         )
@@ -121,7 +122,7 @@ fn family_findings(index: &Index<'_>, m: &Metric, fam: &Family, strict: bool, di
     let want = m.kind.value.as_str();
     if let Some(kind) = fam.kind.as_deref().filter(|k| *k != want) {
         diags.push(Diagnostic::error(
-            "live/type-drift",
+            code::LIVE_TYPE_DRIFT,
             m.kind.loc,
             format!("`{name}` is exposed as a {kind}; the spec declares a {want}"),
         ));
@@ -129,7 +130,7 @@ fn family_findings(index: &Index<'_>, m: &Metric, fam: &Family, strict: bool, di
     if strict && let Some(help) = fam.help.as_deref().filter(|h| *h != m.help.value) {
         diags.push(
             Diagnostic::warning(
-                "live/help-drift",
+                code::LIVE_HELP_DRIFT,
                 m.help.loc,
                 format!("`{name}` is exposed with help {help:?}"),
             )
@@ -150,7 +151,7 @@ fn family_findings(index: &Index<'_>, m: &Metric, fam: &Family, strict: bool, di
             if !declared.contains(k.as_str()) {
                 if reported.insert(("undeclared", k.clone())) {
                     diags.push(Diagnostic::error(
-                        "live/undeclared-label",
+                        code::LIVE_UNDECLARED_LABEL,
                         m.name.loc,
                         format!("`{name}` is exposed with label `{k}`, which the spec does not list for it"),
                     ));
@@ -162,7 +163,7 @@ fn family_findings(index: &Index<'_>, m: &Metric, fam: &Family, strict: bool, di
         for d in &declared {
             if !s.labels.contains_key(*d) && reported.insert(("missing", (*d).to_owned())) {
                 diags.push(Diagnostic::error(
-                    "live/missing-label",
+                    code::LIVE_MISSING_LABEL,
                     m.name.loc,
                     format!("`{name}` has a series without its declared label `{d}`"),
                 ));
@@ -175,7 +176,7 @@ fn family_findings(index: &Index<'_>, m: &Metric, fam: &Family, strict: bool, di
             for v in seen.iter().filter(|v| !allowed.iter().any(|a| a.value == **v)) {
                 diags.push(
                     Diagnostic::error(
-                        "live/label-value-out-of-domain",
+                        code::LIVE_LABEL_VALUE_OUT_OF_DOMAIN,
                         def.domain.loc,
                         format!("`{name}` has {label}=\"{v}\", outside the label's declared values"),
                     )
@@ -205,7 +206,7 @@ fn bucket_findings(m: &Metric, fam: &Family, diags: &mut Vec<Diagnostic>) {
         let show = |v: &[f64]| v.iter().map(f64::to_string).collect::<Vec<_>>().join(", ");
         let loc = m.buckets.as_ref().map_or(m.name.loc, |b| b.loc);
         diags.push(Diagnostic::error(
-            "live/bucket-drift",
+            code::LIVE_BUCKET_DRIFT,
             loc,
             format!(
                 "`{}` is exposed with buckets [{}]; the spec declares [{}]",

@@ -5,8 +5,8 @@ pub mod expo;
 pub mod http;
 
 use crate::cmd::{CANNOT_RUN, Ctx, FINDINGS, OK};
+use avspec::Format;
 use avspec::index::Index;
-use avspec::{Format, Severity};
 use std::time::Duration;
 
 /// The job to compare against: the one named, else the enabled job whose targets include the
@@ -37,16 +37,13 @@ pub fn pick_job(index: &Index<'_>, url: &str, named: Option<&str>) -> Result<Str
 }
 
 pub fn check_live(ctx: &Ctx, url: &str, job: Option<&str>, format: Format, quiet: bool) -> u8 {
-    let (loaded, diags) = crate::cmd::load_and_check(ctx);
-    let Some(spec) = loaded.spec.as_ref().filter(|_| !diags.iter().any(|d| d.severity == Severity::Error))
-    else {
-        eprint!("{}", avspec::diag::render(&diags, &loaded.sources, Format::Text));
-        eprintln!("error: the spec has errors; fix them before comparing a live target");
+    let resolved = crate::resolved::Resolved::load(ctx);
+    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let Some(index) = checked.usable("fix them before comparing a live target") else {
         return CANNOT_RUN;
     };
-    let index = Index::new(spec);
     let run = || -> Result<_, String> {
-        let job = pick_job(&index, url, job)?;
+        let job = pick_job(index, url, job)?;
         let url = if http::split_url(url)?.1 == "/" {
             let path = index.jobs.get(job.as_str()).map_or("/metrics", |j| j.metrics_path.value.as_str());
             format!("{}{path}", url.trim_end_matches('/'))
@@ -58,7 +55,7 @@ pub fn check_live(ctx: &Ctx, url: &str, job: Option<&str>, format: Format, quiet
             return Err(format!("GET {url}: HTTP {}", r.status));
         }
         let families = expo::parse(&r.text()).map_err(|e| format!("{url}: {e}"))?;
-        let (found, cov) = compare::compare(&index, &job, &families)?;
+        let (found, cov) = compare::compare(index, &job, &families)?;
         Ok((job, url, found, cov))
     };
     let (job, url, mut found, cov) = match run() {
@@ -69,7 +66,7 @@ pub fn check_live(ctx: &Ctx, url: &str, job: Option<&str>, format: Format, quiet
         }
     };
     avspec::diag::sort(&mut found);
-    print!("{}", avspec::diag::render(&found, &loaded.sources, format));
+    print!("{}", avspec::diag::render(&found, &resolved.sources, format));
     let (errors, warnings, infos) = avspec::diag::counts(&found);
     if format == Format::Text && !quiet {
         eprint!("{}", compare::report(&job, &cov));

@@ -1,5 +1,9 @@
 //! PromQL helpers: Grafana variable substitution, parsing, and walking the syntax tree.
 
+pub mod binop;
+pub mod eval;
+pub mod value;
+
 use promql_parser::parser::{Expr, VectorSelector};
 use std::collections::BTreeMap;
 

@@ -2,6 +2,7 @@
 //! histograms, against the spec's budget; high-cardinality labels flagged with their estimate.
 
 use super::apply_allow;
+use avspec::check::code;
 use avspec::index::Index;
 use avspec::{Diagnostic, Metric, MetricType, Severity};
 
@@ -45,7 +46,7 @@ pub fn check(index: &Index<'_>) -> Vec<Diagnostic> {
                     "has an unbounded or very large domain"
                 };
                 let mut d = Diagnostic::warning(
-                    "lint/high-cardinality-label",
+                    code::LINT_HIGH_CARDINALITY_LABEL,
                     l.loc,
                     format!("label `{}` on `{}` {why}; worst case {estimate} series", l.value, m.name.value),
                 )
@@ -59,7 +60,7 @@ pub fn check(index: &Index<'_>) -> Vec<Diagnostic> {
     match (&project.cardinality_budget, total) {
         (None, _) => out.push(
             Diagnostic::warning(
-                "lint/no-cardinality-budget",
+                code::LINT_NO_CARDINALITY_BUDGET,
                 project.name.loc,
                 "the project sets no `cardinality_budget`",
             )
@@ -71,7 +72,7 @@ pub fn check(index: &Index<'_>) -> Vec<Diagnostic> {
         (Some(b), t) if t.is_none_or(|t| t > b.value) => out.push(
             Diagnostic::new(
                 Severity::Error,
-                "lint/cardinality-budget",
+                code::LINT_CARDINALITY_BUDGET,
                 b.loc,
                 format!(
                     "worst-case series per target ({}) exceed the budget of {}",

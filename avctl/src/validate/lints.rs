@@ -4,6 +4,7 @@
 use super::apply_allow;
 use crate::promql;
 use crate::usage::Usage;
+use avspec::check::code;
 use avspec::index::Index;
 use avspec::{Diagnostic, MetricType, Severity, Sli, SourceKind, SourceMap, Unit};
 use promql_parser::parser::Expr;
@@ -32,7 +33,7 @@ fn metrics(index: &Index<'_>, out: &mut Vec<Diagnostic>) {
             {
                 push(
                     Diagnostic::warning(
-                        "lint/latency-not-histogram",
+                        code::LINT_LATENCY_NOT_HISTOGRAM,
                         m.kind.loc,
                         format!("latency `{}` is a {}", m.name.value, m.kind.value.as_str()),
                     )
@@ -52,7 +53,7 @@ fn metrics(index: &Index<'_>, out: &mut Vec<Diagnostic>) {
                 push(
                     Diagnostic::new(
                         severity,
-                        "lint/unused-metric",
+                        code::LINT_UNUSED_METRIC,
                         m.name.loc,
                         format!("`{}` is used by no panel, alert, SLO or recording rule", m.name.value),
                     )
@@ -73,7 +74,7 @@ fn alerts(index: &Index<'_>, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
         if a.for_.is_none() {
             push(
                 Diagnostic::warning(
-                    "lint/alert-missing-for",
+                    code::LINT_ALERT_MISSING_FOR,
                     a.name.loc,
                     format!("alert `{name}` has no `for`"),
                 )
@@ -83,7 +84,7 @@ fn alerts(index: &Index<'_>, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
         if a.severity.is_none() {
             push(
                 Diagnostic::error(
-                    "lint/alert-missing-severity",
+                    code::LINT_ALERT_MISSING_SEVERITY,
                     a.name.loc,
                     format!("alert `{name}` has no severity"),
                 )
@@ -94,7 +95,7 @@ fn alerts(index: &Index<'_>, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
             if !present {
                 push(
                     Diagnostic::error(
-                        "lint/alert-missing-annotation",
+                        code::LINT_ALERT_MISSING_ANNOTATION,
                         a.name.loc,
                         format!("alert `{name}` has no {field}"),
                     )
@@ -103,7 +104,7 @@ fn alerts(index: &Index<'_>, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
             }
         }
         if a.runbook.as_ref().is_none_or(|r| r.meaning.trim().is_empty()) {
-            push(Diagnostic::error("lint/alert-missing-runbook", a.name.loc, format!("alert `{name}` has no runbook section"))
+            push(Diagnostic::error(code::LINT_ALERT_MISSING_RUNBOOK, a.name.loc, format!("alert `{name}` has no runbook section"))
                 .with_help("add `runbook: {meaning: ..., checks: [...], queries: [...]}`; its `runbook_url` links there"));
         }
         if let Some(slo_name) = &a.guards_slo
@@ -140,7 +141,7 @@ fn slo_consistency(a: &avspec::Alert, slo: &avspec::Slo, e: &Expr, sources: &Sou
             if (threshold - t.value).abs() > 1e-9 {
                 out.push(
                     Diagnostic::warning(
-                        "lint/alert-slo-inconsistent",
+                        code::LINT_ALERT_SLO_INCONSISTENT,
                         at,
                         format!(
                             "`{}` fires at {threshold}s but SLO `{}` promises {}s",
@@ -153,7 +154,7 @@ fn slo_consistency(a: &avspec::Alert, slo: &avspec::Slo, e: &Expr, sources: &Sou
             let p = percentile.as_ref().map_or(slo.objective.value, |p| p.value) / 100.0;
             if (q.val - p).abs() > 1e-9 {
                 out.push(Diagnostic::warning(
-                    "lint/alert-slo-inconsistent",
+                    code::LINT_ALERT_SLO_INCONSISTENT,
                     at,
                     format!(
                         "`{}` watches quantile {} but SLO `{}` is stated at p{}",
@@ -179,7 +180,7 @@ fn slo_consistency(a: &avspec::Alert, slo: &avspec::Slo, e: &Expr, sources: &Sou
             if as_percent < budget - 1e-9 {
                 out.push(
                     Diagnostic::warning(
-                        "lint/alert-slo-inconsistent",
+                        code::LINT_ALERT_SLO_INCONSISTENT,
                         at,
                         format!("`{}` fires at an error rate of {as_percent}%, below SLO `{}`'s budget of {budget}%", a.name.value, slo.name.value),
                     )
@@ -224,7 +225,7 @@ fn slos(index: &Index<'_>, out: &mut Vec<Diagnostic>) {
             && !b.iter().any(|v| (v.value - threshold.value).abs() <= 1e-9)
         {
             let mut d = Diagnostic::error(
-                "lint/bucket-missing-slo-threshold",
+                code::LINT_BUCKET_MISSING_SLO_THRESHOLD,
                 threshold.loc,
                 format!(
                     "SLO `{}` threshold {}s is not a bucket of `{}`",
@@ -261,7 +262,7 @@ fn panels(index: &Index<'_>, out: &mut Vec<Diagnostic>) {
             if !want.iter().any(|v| has(*v)) {
                 push(
                     Diagnostic::warning(
-                        "lint/panel-missing-slo-threshold",
+                        code::LINT_PANEL_MISSING_SLO_THRESHOLD,
                         name.loc,
                         format!(
                             "panel `{}` shows SLO `{}` but not its threshold",
@@ -297,7 +298,7 @@ fn panels(index: &Index<'_>, out: &mut Vec<Diagnostic>) {
                 if covered {
                     push(
                         Diagnostic::warning(
-                            "lint/latency-panel-without-slo",
+                            code::LINT_LATENCY_PANEL_WITHOUT_SLO,
                             p.id.loc,
                             format!(
                                 "panel `{}` charts `{}`, which SLO `{}` covers",

@@ -2,6 +2,7 @@
 //! recording rules, SLO indicators, panel queries, runbook queries) parsed and resolved against
 //! the declared metrics, labels and domains; and the monitoring guide's best practices as lints.
 
+use avspec::check::code;
 mod cardinality;
 mod lints;
 mod resolve;
@@ -73,7 +74,7 @@ pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
                 }
                 Err(msg) => findings.push(
                     Diagnostic::error(
-                        "promql/parse-error",
+                        code::PROMQL_PARSE_ERROR,
                         site.loc,
                         format!("{}: {}", site.what, msg.trim()),
                     )

@@ -4,6 +4,7 @@
 
 use super::LabelSet;
 use super::walk::Walker;
+use avspec::check::code;
 use avspec::index::{MetricRef, SeriesPart};
 use avspec::{Diagnostic, Domain, MetricType, PromDuration, SourceKind};
 use promql_parser::label::MatchOp;
@@ -27,7 +28,7 @@ impl Walker<'_, '_> {
             candidates.extend(self.records.keys().cloned());
             self.out.push(
                 Diagnostic::error(
-                    "promql/unknown-metric",
+                    code::PROMQL_UNKNOWN_METRIC,
                     self.at(&name),
                     format!("unknown metric `{name}`"),
                 )
@@ -71,7 +72,7 @@ impl Walker<'_, '_> {
                 && !l.contains(&mt.name)
             {
                 let d = Diagnostic::error(
-                    "promql/unknown-label",
+                    code::PROMQL_UNKNOWN_LABEL,
                     self.at(&format!("{}{}", mt.name, mt.op)),
                     format!("`{name}` has no label `{}`", mt.name),
                 )
@@ -103,7 +104,7 @@ impl Walker<'_, '_> {
         let listed = || values.join(", ");
         let out_of_domain = |w: &Self, v: &str| {
             Diagnostic::error(
-                "promql/label-value-out-of-domain",
+                code::PROMQL_LABEL_VALUE_OUT_OF_DOMAIN,
                 w.at(&format!("\"{v}")),
                 format!("`{metric}{{{label}{op}\"{value}\"}}`: `{v}` is not a value of `{label}`"),
             )
@@ -141,7 +142,7 @@ impl Walker<'_, '_> {
                 } else if !values.iter().any(|v| re.is_match(v)) {
                     self.out.push(
                         Diagnostic::error(
-                            "promql/label-value-out-of-domain",
+                            code::PROMQL_LABEL_VALUE_OUT_OF_DOMAIN,
                             self.at(&format!("\"{value}")),
                             format!(
                                 "`{label}=~\"{value}\"` matches none of the declared values of `{label}`"
@@ -167,7 +168,7 @@ impl Walker<'_, '_> {
             let list = buckets.iter().map(f64::to_string).collect::<Vec<_>>().join(", ");
             self.out.push(
                 Diagnostic::error(
-                    "promql/le-not-a-bucket",
+                    code::PROMQL_LE_NOT_A_BUCKET,
                     self.at(&format!("\"{value}\"")),
                     format!("`{name}` has no bucket `le=\"{value}\"`"),
                 )
@@ -191,7 +192,7 @@ impl Walker<'_, '_> {
             let shown = PromDuration(range_ms);
             self.out.push(
                 Diagnostic::error(
-                    "promql/range-too-short",
+                    code::PROMQL_RANGE_TOO_SHORT,
                     self.at(&format!("[{shown}]")),
                     format!("range [{shown}] over `{name}` covers fewer than two scrapes (every {interval})"),
                 )

@@ -2,6 +2,7 @@
 //! grouping labels, function argument types, `histogram_quantile`, and percent/ratio mix-ups.
 
 use super::LabelSet;
+use avspec::check::code;
 use avspec::index::{Index, SeriesPart};
 use avspec::{Diagnostic, Loc, MetricType, SourceMap, Unit};
 use promql_parser::parser::{Expr, LabelModifier, VectorSelector};
@@ -43,7 +44,7 @@ impl<'a, 'f> Walker<'a, 'f> {
             return;
         }
         let d = Diagnostic::error(
-            "promql/unknown-label",
+            code::PROMQL_UNKNOWN_LABEL,
             self.at(label),
             format!("`{context}` uses label `{label}`, which no series here carries"),
         )
@@ -196,7 +197,7 @@ impl<'a, 'f> Walker<'a, 'f> {
         {
             self.out.push(
                 Diagnostic::error(
-                    "promql/rate-on-non-counter",
+                    code::PROMQL_RATE_ON_NON_COUNTER,
                     self.at(name),
                     format!("`{func}` over `{name}`, which is a {}", m.metric.kind.value.as_str()),
                 )
@@ -222,7 +223,7 @@ impl<'a, 'f> Walker<'a, 'f> {
         }
         if !bucket && known {
             self.out.push(
-                Diagnostic::error("promql/quantile-not-bucket", self.at("histogram_quantile"), "`histogram_quantile` over series that are not `_bucket` series")
+                Diagnostic::error(code::PROMQL_QUANTILE_NOT_BUCKET, self.at("histogram_quantile"), "`histogram_quantile` over series that are not `_bucket` series")
                     .with_help("pass the rate of a histogram's `_bucket` series, e.g. `sum by (le) (rate(x_bucket[5m]))`"),
             );
         } else if let Some(l) = labels
@@ -230,7 +231,7 @@ impl<'a, 'f> Walker<'a, 'f> {
         {
             self.out.push(
                 Diagnostic::error(
-                    "promql/quantile-without-le",
+                    code::PROMQL_QUANTILE_WITHOUT_LE,
                     self.at("histogram_quantile"),
                     "`histogram_quantile` input has lost the `le` label",
                 )
@@ -246,7 +247,7 @@ impl<'a, 'f> Walker<'a, 'f> {
         match self.unit_of(side) {
             Some(Unit::Percent) if v > 0.0 && v < 1.0 => self.out.push(
                 Diagnostic::warning(
-                    "promql/percent-vs-ratio",
+                    code::PROMQL_PERCENT_VS_RATIO,
                     self.at(&v.to_string()),
                     format!("a 0-100 percentage is compared with {v}"),
                 )
@@ -254,7 +255,7 @@ impl<'a, 'f> Walker<'a, 'f> {
             ),
             Some(Unit::Ratio) if v > 1.0 => self.out.push(
                 Diagnostic::warning(
-                    "promql/percent-vs-ratio",
+                    code::PROMQL_PERCENT_VS_RATIO,
                     self.at(&v.to_string()),
                     format!("a 0-1 ratio is compared with {v}"),
                 )

@@ -1,6 +1,7 @@
 //! Duplicate identifiers: each kind of named item must be unique.
 
 use super::Findings;
+use crate::check::code;
 use crate::diag::Diagnostic;
 use crate::model::Spec;
 use crate::span::{Loc, Sp};
@@ -12,7 +13,7 @@ fn unique<'a>(kind: &str, items: impl IntoIterator<Item = &'a Sp<String>>, f: &m
         if let Some(first) = seen.get(item.as_str()) {
             f.push(
                 Diagnostic::error(
-                    "spec/duplicate-id",
+                    code::SPEC_DUPLICATE_ID,
                     item.loc,
                     format!("duplicate {kind} `{}`", item.value),
                 )
@@ -54,7 +55,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         if let Some(first) = seen.get(&key) {
             f.push(
                 Diagnostic::error(
-                    "spec/duplicate-id",
+                    code::SPEC_DUPLICATE_ID,
                     r.record.loc,
                     format!("duplicate recording rule `{}`", r.record.value),
                 )

@@ -1,17 +1,16 @@
 //! Semantic checks over a merged spec. Each pass appends to one list; nothing stops at the
 //! first finding. Items may silence a finding with `allow: [{code, reason}]`.
 
-mod codes;
 mod ids;
 mod naming;
 mod refs;
 mod values;
 
-pub use codes::{CODES, CodeInfo, explain};
+pub use crate::codes::{CODES, Code, CodeInfo, code, explain};
 
 use crate::diag::Diagnostic;
 use crate::index::Index;
-use crate::model::{Allow, Spec};
+use crate::model::Allow;
 
 /// Collects findings, applying an item's `allow` entries as they are added.
 #[derive(Debug, Default)]
@@ -34,13 +33,13 @@ impl Findings {
 }
 
 /// Runs every spec-level check.
-pub fn check(spec: &Spec) -> Vec<Diagnostic> {
-    let index = Index::new(spec);
+pub fn check(index: &Index<'_>) -> Vec<Diagnostic> {
+    let spec = index.spec;
     let mut f = Findings::default();
     ids::check(spec, &mut f);
     naming::check(spec, &mut f);
-    values::check(spec, &index, &mut f);
-    refs::check(spec, &index, &mut f);
+    values::check(spec, index, &mut f);
+    refs::check(spec, index, &mut f);
     refs::check_allows(spec, &mut f);
     let mut list = f.list;
     crate::diag::sort(&mut list);

@@ -1,6 +1,7 @@
 //! Prometheus naming rules: valid names, `_total` only and always on counters, base units.
 
 use super::Findings;
+use crate::check::code;
 use crate::diag::Diagnostic;
 use crate::model::{Metric, MetricType, SourceKind, Spec, Unit};
 
@@ -37,7 +38,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         if !is_label_name(&l.name) {
             f.push(
                 Diagnostic::error(
-                    "naming/invalid-label-name",
+                    code::NAMING_INVALID_LABEL_NAME,
                     l.name.loc,
                     format!("`{}` is not a valid label name", l.name.value),
                 )
@@ -46,7 +47,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         } else if l.name.starts_with("__") {
             f.push(
                 Diagnostic::error(
-                    "naming/invalid-label-name",
+                    code::NAMING_INVALID_LABEL_NAME,
                     l.name.loc,
                     format!("`{}` starts with `__`", l.name.value),
                 )
@@ -64,7 +65,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         if !is_metric_name(&r.record) || !r.record.contains(':') {
             f.push_for(
                 Diagnostic::error(
-                    "naming/recording-rule-name",
+                    code::NAMING_RECORDING_RULE_NAME,
                     r.record.loc,
                     format!("recording rule `{}` does not follow `level:metric:operations`", r.record.value),
                 )
@@ -79,7 +80,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         if !camel {
             f.push_for(
                 Diagnostic::warning(
-                    "naming/alert-name",
+                    code::NAMING_ALERT_NAME,
                     a.name.loc,
                     format!("alert name `{}` is not CamelCase", a.name.value),
                 )
@@ -96,7 +97,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
     if !is_metric_name(name) {
         f.push(
             Diagnostic::error(
-                "naming/invalid-metric-name",
+                code::NAMING_INVALID_METRIC_NAME,
                 loc,
                 format!("`{name}` is not a valid metric name"),
             )
@@ -109,7 +110,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
     }
     if name.contains(':') {
         f.push_for(
-            Diagnostic::error("naming/invalid-metric-name", loc, format!("`{name}` contains `:`"))
+            Diagnostic::error(code::NAMING_INVALID_METRIC_NAME, loc, format!("`{name}` contains `:`"))
                 .with_help("colons are reserved for recording rules; use `_`"),
             &m.allow,
         );
@@ -119,7 +120,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
     if kind == MetricType::Counter && !total {
         f.push_for(
             Diagnostic::error(
-                "naming/counter-suffix",
+                code::NAMING_COUNTER_SUFFIX,
                 loc,
                 format!("counter `{name}` does not end in `_total`"),
             )
@@ -130,7 +131,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
     if kind != MetricType::Counter && total {
         f.push_for(
             Diagnostic::error(
-                "naming/total-suffix",
+                code::NAMING_TOTAL_SUFFIX,
                 loc,
                 format!("{} `{name}` ends in `_total`", kind.as_str()),
             )
@@ -143,7 +144,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
         if stem.ends_with(bad) || stem.contains(&format!("{bad}_")) {
             f.push_for(
                 Diagnostic::error(
-                    "naming/non-base-unit",
+                    code::NAMING_NON_BASE_UNIT,
                     loc,
                     format!("`{name}` uses the non-base unit `{bad}`"),
                 )
@@ -156,7 +157,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
         if unit.value == Unit::Mebibytes {
             f.push_for(
                 Diagnostic::error(
-                    "naming/non-base-unit",
+                    code::NAMING_NON_BASE_UNIT,
                     unit.loc,
                     "application metrics must be in bytes, not mebibytes",
                 )
@@ -168,7 +169,7 @@ fn metric(m: &Metric, app: bool, f: &mut Findings) {
         {
             f.push_for(
                 Diagnostic::error(
-                    "naming/unit-suffix",
+                    code::NAMING_UNIT_SUFFIX,
                     loc,
                     format!("`{name}` has unit {} but does not end in `{suffix}`", unit.value.as_str()),
                 )

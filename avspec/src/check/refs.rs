@@ -1,12 +1,13 @@
 //! References between items: labels, datasources, sources, services, SLOs, suppression codes.
 
 use super::Findings;
+use crate::check::{Code, code};
 use crate::diag::Diagnostic;
 use crate::index::Index;
 use crate::model::{Allow, MetricType, Role, Spec};
 use crate::span::Sp;
 
-fn unknown(code: &'static str, what: &str, r: &Sp<String>, known: &[&str]) -> Diagnostic {
+fn unknown(code: Code, what: &str, r: &Sp<String>, known: &[&str]) -> Diagnostic {
     let mut d = Diagnostic::error(code, r.loc, format!("unknown {what} `{}`", r.value));
     d = d.with_suggestion(r, known.iter().copied());
     if d.help.is_none() {
@@ -24,7 +25,7 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
     for m in spec.sources.iter().flat_map(|s| &s.metrics) {
         for l in &m.labels {
             if !index.labels.contains_key(l.as_str()) {
-                f.push_for(unknown("ref/unknown-label", "label", l, &labels), &m.allow);
+                f.push_for(unknown(code::REF_UNKNOWN_LABEL, "label", l, &labels), &m.allow);
             }
             let reserved = match m.kind.value {
                 MetricType::Histogram => l.as_str() == "le",
@@ -34,7 +35,7 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
             if reserved || l.starts_with("__") {
                 f.push_for(
                     Diagnostic::error(
-                        "naming/reserved-label",
+                        code::NAMING_RESERVED_LABEL,
                         l.loc,
                         format!("label `{}` is reserved on a {}", l.value, m.kind.value.as_str()),
                     )
@@ -48,14 +49,18 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
     let datasources: Vec<&str> = spec.datasources.iter().map(|d| d.uid.as_str()).collect();
     if spec.datasources.is_empty() {
         f.push(
-            Diagnostic::error("ref/no-datasource", spec.project.name.loc, "the spec declares no datasource")
-                .with_help("add a `datasources:` entry; panels and alerts query it"),
+            Diagnostic::error(
+                code::REF_NO_DATASOURCE,
+                spec.project.name.loc,
+                "the spec declares no datasource",
+            )
+            .with_help("add a `datasources:` entry; panels and alerts query it"),
         );
     }
     if spec.datasources.iter().filter(|d| d.default).count() > 1 {
         for d in spec.datasources.iter().filter(|d| d.default).skip(1) {
             f.push(Diagnostic::error(
-                "spec/multiple-defaults",
+                code::SPEC_MULTIPLE_DEFAULTS,
                 d.uid.loc,
                 format!("datasource `{}` is a second default", d.uid.value),
             ));
@@ -65,14 +70,14 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         if let Some(ds) = &a.datasource
             && !datasources.contains(&ds.as_str())
         {
-            f.push_for(unknown("ref/unknown-datasource", "datasource", ds, &datasources), &a.allow);
+            f.push_for(unknown(code::REF_UNKNOWN_DATASOURCE, "datasource", ds, &datasources), &a.allow);
         }
     }
     for (_, p) in index.panels() {
         if let Some(ds) = &p.datasource
             && !datasources.contains(&ds.as_str())
         {
-            f.push_for(unknown("ref/unknown-datasource", "datasource", ds, &datasources), &p.allow);
+            f.push_for(unknown(code::REF_UNKNOWN_DATASOURCE, "datasource", ds, &datasources), &p.allow);
         }
     }
 
@@ -81,14 +86,14 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         if let Some(s) = &a.guards_slo
             && !index.slos.contains_key(s.as_str())
         {
-            f.push_for(unknown("ref/unknown-slo", "SLO", s, &slos), &a.allow);
+            f.push_for(unknown(code::REF_UNKNOWN_SLO, "SLO", s, &slos), &a.allow);
         }
     }
     for (_, p) in index.panels() {
         if let Some(s) = &p.slo
             && !index.slos.contains_key(s.as_str())
         {
-            f.push_for(unknown("ref/unknown-slo", "SLO", s, &slos), &p.allow);
+            f.push_for(unknown(code::REF_UNKNOWN_SLO, "SLO", s, &slos), &p.allow);
         }
     }
 
@@ -96,21 +101,21 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
     let services: Vec<&str> = spec.stack.services.iter().map(|s| s.name.as_str()).collect();
     for j in &spec.prometheus.jobs {
         if !sources.contains(&j.source.as_str()) {
-            f.push(unknown("ref/unknown-source", "metric source", &j.source, &sources));
+            f.push(unknown(code::REF_UNKNOWN_SOURCE, "metric source", &j.source, &sources));
         }
         if let Some(s) = &j.service
             && !services.contains(&s.as_str())
         {
-            f.push(unknown("ref/unknown-service", "service", s, &services));
+            f.push(unknown(code::REF_UNKNOWN_SERVICE, "service", s, &services));
         }
     }
     for s in &spec.stack.services {
         for d in &s.depends_on {
             if !services.contains(&d.service.as_str()) {
-                f.push(unknown("ref/unknown-service", "service", &d.service, &services));
+                f.push(unknown(code::REF_UNKNOWN_SERVICE, "service", &d.service, &services));
             } else if d.service.value == s.name.value {
                 f.push(Diagnostic::error(
-                    "ref/unknown-service",
+                    code::REF_UNKNOWN_SERVICE,
                     d.service.loc,
                     format!("service `{}` depends on itself", s.name.value),
                 ));
@@ -122,7 +127,7 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         for extra in with_role.iter().skip(1) {
             f.push(
                 Diagnostic::error(
-                    "spec/multiple-roles",
+                    code::SPEC_MULTIPLE_ROLES,
                     extra.role.loc,
                     format!("service `{}` is a second {role:?} service", extra.name.value),
                 )
@@ -147,7 +152,7 @@ pub(super) fn check_allows(spec: &Spec, f: &mut Findings) {
                 .iter()
                 .flat_map(|d| d.rows.iter().flat_map(|r| r.panels.iter().flat_map(|p| &p.allow))),
         );
-    let codes: Vec<&str> = super::CODES.iter().map(|c| c.code).collect();
+    let codes: Vec<&str> = super::CODES.iter().map(|c| c.code.as_str()).collect();
     for a in all {
         allow(a, &codes, f);
     }
@@ -155,12 +160,12 @@ pub(super) fn check_allows(spec: &Spec, f: &mut Findings) {
 
 fn allow(a: &Allow, codes: &[&str], f: &mut Findings) {
     if !codes.contains(&a.code.as_str()) {
-        f.push(unknown("spec/unknown-code", "diagnostic code", &a.code, codes));
+        f.push(unknown(code::SPEC_UNKNOWN_CODE, "diagnostic code", &a.code, codes));
     }
     if a.reason.trim().len() < 10 {
         f.push(
             Diagnostic::error(
-                "spec/allow-without-reason",
+                code::SPEC_ALLOW_WITHOUT_REASON,
                 a.reason.loc,
                 format!("suppression of `{}` has no real reason", a.code.value),
             )

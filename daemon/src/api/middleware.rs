@@ -1,7 +1,7 @@
 //! Middleware: request ids, bearer auth, HTTP metrics by route template (not raw path), error
 //! counts by type, and one structured log line per request.
 
-use crate::error::ApiError;
+use super::error::ApiError;
 use crate::metrics::label::{Endpoint, ErrorType, Method, Status};
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};

@@ -1,7 +1,7 @@
 //! Binary operators with Prometheus' vector matching: arithmetic, comparison filters and
 //! `bool`, and the set operators `and`, `or`, `unless` (with `on` / `ignoring`).
 
-use super::eval::{Labels, Value};
+use super::value::{Labels, Value};
 use promql_parser::parser::{BinModifier, LabelModifier};
 
 fn arith(op: &str, a: f64, b: f64) -> Option<f64> {

@@ -1,129 +1,18 @@
-//! Builds the test cases of each alert and simulates the rules to know what promtool must see.
+//! Builds the test cases of each alert: hand-written alerts here, SLO burn-rate alerts in
+//! `slo_cases`; the rules are simulated to know what promtool must see.
 
 use super::MINUTE;
-use super::eval::{Db, Labels, Series, Value};
-use super::render::render;
+use super::case::{AlertTests, Case, Check};
 use super::series;
+use super::simulate::{active, expected, records, simulate, with_runbook};
 use crate::promql;
+use crate::promql::eval::Db;
+use avspec::Alert;
 use avspec::index::Index;
-use avspec::{Alert, RecordingRule};
 use promql_parser::parser::Expr;
-use std::collections::BTreeMap;
-
-#[derive(Debug, Clone)]
-pub struct ExpAlert {
-    pub labels: Labels,
-    pub annotations: Labels,
-}
-
-/// At `eval_ms`, exactly `alerts` of `alertname` are firing.
-#[derive(Debug, Clone)]
-pub struct Check {
-    pub eval_ms: i64,
-    pub alertname: String,
-    pub alerts: Vec<ExpAlert>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Case {
-    pub name: String,
-    /// Sample spacing of the input series.
-    pub interval_ms: i64,
-    pub series: Vec<Series>,
-    pub checks: Vec<Check>,
-}
-
-/// The tests of one alert, or why none could be generated.
-#[derive(Debug, Clone)]
-pub struct AlertTests {
-    pub alert: String,
-    pub group: String,
-    pub eval_interval_ms: i64,
-    pub cases: Vec<Case>,
-    pub unsupported: Option<String>,
-}
 
 /// Minutes of quiet input before a firing case switches to its firing level.
 const WARMUP: usize = 10;
-
-pub(super) fn records(rules: &[RecordingRule]) -> BTreeMap<String, Vec<(Expr, Labels)>> {
-    let mut out: BTreeMap<String, Vec<(Expr, Labels)>> = BTreeMap::new();
-    for r in rules {
-        if let Ok(e) = promql::parse(&r.expr) {
-            let labels = r.labels.iter().map(|kv| (kv.name.value.clone(), kv.value.value.clone())).collect();
-            out.entry(r.record.value.clone()).or_default().push((e, labels));
-        }
-    }
-    out
-}
-
-/// The alert's output at `t`, or an error when the evaluator cannot follow the expression.
-pub(super) fn active(db: &Db, e: &Expr, t: i64) -> Result<Vec<(Labels, f64)>, String> {
-    match db.eval(e, t)? {
-        Value::Vector(v) => Ok(v),
-        Value::Scalar(_) => Err("the alert expression is a scalar".to_owned()),
-    }
-}
-
-/// When an alert fires and its series then.
-pub(super) type Firing = (i64, Vec<(Labels, f64)>);
-
-/// Evaluates like the rule manager (every `step` from 0); returns the first time the alert
-/// fires (active for at least `for_`) and its series then.
-pub(super) fn simulate(
-    db: &Db,
-    e: &Expr,
-    for_ms: i64,
-    step: i64,
-    until: i64,
-) -> Result<Option<Firing>, String> {
-    let mut since: Option<i64> = None;
-    let mut t = 0;
-    while t <= until {
-        let out = active(db, e, t)?;
-        if out.is_empty() {
-            since = None;
-        } else {
-            let start = *since.get_or_insert(t);
-            if t - start >= for_ms {
-                return Ok(Some((t, out)));
-            }
-        }
-        t += step;
-    }
-    Ok(None)
-}
-
-pub(super) fn expected(alert: &Alert, out: &[(Labels, f64)]) -> Result<Vec<ExpAlert>, String> {
-    let mut extra: Labels =
-        alert.labels.iter().map(|kv| (kv.name.value.clone(), kv.value.value.clone())).collect();
-    if let Some(s) = &alert.severity {
-        extra.insert("severity".to_owned(), s.value.as_str().to_owned());
-    }
-    out.iter()
-        .map(|(l, v)| {
-            let mut labels = l.clone();
-            labels.remove("__name__");
-            let template_labels = labels.clone();
-            labels.extend(extra.clone());
-            let mut annotations = Labels::new();
-            for (k, tpl) in [("summary", &alert.summary), ("description", &alert.description)] {
-                if let Some(t) = tpl {
-                    annotations.insert(k.to_owned(), render(t, &template_labels, *v)?);
-                }
-            }
-            Ok(ExpAlert { labels, annotations })
-        })
-        .collect()
-}
-
-/// Adds the runbook link every generated alert carries.
-pub(super) fn with_runbook(mut alerts: Vec<ExpAlert>, url: &str) -> Vec<ExpAlert> {
-    for a in &mut alerts {
-        a.annotations.insert("runbook_url".to_owned(), url.to_owned());
-    }
-    alerts
-}
 
 /// Tests of a hand-written alert: find the knob value where it starts firing, then a case just
 /// above (fires after exactly `for`, with a counter reset inside the window) and just below.

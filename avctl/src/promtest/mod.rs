@@ -2,13 +2,14 @@
 //! types, a case where it fires (after exactly its `for`, with labels and annotations) and cases
 //! where it must stay quiet. Expected outcomes come from simulating the rules with `eval`.
 
-pub mod binop;
-pub mod eval;
+mod alerts;
+pub mod case;
 pub mod render;
 mod series;
+mod simulate;
 mod slo_cases;
-mod synth;
 
-pub use synth::{AlertTests, Case, Check, ExpAlert, tests_for};
+pub use alerts::tests_for;
+pub use case::{AlertTests, Case, Check, ExpAlert};
 
 pub const MINUTE: i64 = 60_000;

@@ -3,8 +3,8 @@
 //! buckets shifted between a fast and a slow bucket by it.
 
 use super::MINUTE;
-use super::eval::{Labels, Sample, Series};
 use crate::promql;
+use crate::promql::value::{Labels, Sample, Series};
 use avspec::index::{Index, MetricRef};
 use avspec::{Domain, MetricType, SourceKind, Unit};
 use promql_parser::label::MatchOp;

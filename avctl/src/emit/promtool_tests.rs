@@ -1,7 +1,7 @@
 //! `generated/prometheus/tests/<group>.test.yml`: promtool unit tests, one file per rule group.
 
-use super::{test_cache, to_yaml};
-use crate::unit::{AlertTests, tests_for};
+use super::{promtool_cache, to_yaml};
+use crate::promtest::{AlertTests, tests_for};
 use avspec::PromDuration;
 use avspec::index::Index;
 use serde::Serialize;
@@ -63,13 +63,13 @@ pub type Files = Vec<(String, String)>;
 /// The test files, reused from `prior` (a previous output's test directory) when they were
 /// generated from the same inputs, else synthesized.
 pub fn cached_test_files(index: &Index<'_>, prior: Option<&Path>) -> Result<Files, String> {
-    let key = test_cache::key(index.spec)?;
-    if let Some(files) = prior.and_then(|dir| test_cache::reuse(dir, &key)) {
+    let key = promtool_cache::key(index.spec)?;
+    if let Some(files) = prior.and_then(|dir| promtool_cache::reuse(dir, &key)) {
         return Ok(files);
     }
     let (files, _) = test_files(index)?;
     let n = files.len();
-    Ok(files.into_iter().map(|(name, c)| (name, test_cache::stamp(&c, &key, n))).collect())
+    Ok(files.into_iter().map(|(name, c)| (name, promtool_cache::stamp(&c, &key, n))).collect())
 }
 
 /// Synthesizes the test files and returns them with the per-alert outcome.

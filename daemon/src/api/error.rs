@@ -1,7 +1,12 @@
 //! One error enum for the API: it gives the HTTP status, the JSON `error.type` and the
-//! `error_type` metric label (the generated label enum, so the two cannot drift apart).
+//! `error_type` metric label (the generated label enum, so the two cannot drift apart). The
+//! pipeline's domain errors are mapped into it here, at the edge, and nowhere else.
 
+use crate::limits::Rejected;
 use crate::metrics::label::ErrorType;
+use crate::pipeline::{PipelineError, RequestError};
+use crate::state::EnrollError;
+use crate::wav::WavError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -121,5 +126,71 @@ impl IntoResponse for ApiError {
         // The middleware counts the error by type; the extension carries it there.
         res.extensions_mut().insert(self.error_type());
         res
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        let m = e.to_string();
+        match e {
+            RequestError::EmptyBody | RequestError::EmptyText => Self::EmptyInput(m),
+            RequestError::Json(_) => Self::MalformedJson(m),
+            RequestError::TextTooLong { .. } => Self::TextTooLong(m),
+            RequestError::Parameter(_) => Self::InvalidParameter(m),
+        }
+    }
+}
+
+impl From<PipelineError> for ApiError {
+    fn from(e: PipelineError) -> Self {
+        let m = e.to_string();
+        match e {
+            PipelineError::Request(r) => r.into(),
+            PipelineError::UnknownSpeaker { .. } => Self::UnknownSpeaker(m),
+            PipelineError::NotReady => Self::NotReady,
+            PipelineError::ModelsMissing(_) => Self::ModelsMissing(m),
+            PipelineError::InjectedFault => Self::InjectedFault,
+            PipelineError::Rejected(Rejected::Overloaded { retry_after_secs }) => {
+                Self::Overloaded(retry_after_secs)
+            }
+            PipelineError::Rejected(Rejected::Timeout) | PipelineError::Timeout => Self::Timeout,
+            PipelineError::Wav(WavError::Empty(_)) => Self::EmptyInput(m),
+            PipelineError::Wav(WavError::Malformed(_)) => Self::MalformedWav(m),
+            PipelineError::Wav(WavError::Unsupported(_)) => Self::UnsupportedAudio(m),
+            PipelineError::AudioTooLong { .. } => Self::AudioTooLong(m),
+            PipelineError::Recording(_) | PipelineError::Enroll(EnrollError::Full) => {
+                Self::InvalidParameter(m)
+            }
+            PipelineError::Enroll(EnrollError::Taken(_)) => Self::Conflict(m),
+            PipelineError::Rejected(Rejected::Closed)
+            | PipelineError::Frontend(_)
+            | PipelineError::Enroll(EnrollError::Store(_) | EnrollError::Poisoned)
+            | PipelineError::NonFinite
+            | PipelineError::Worker(_) => Self::Internal(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_errors_keep_their_status_and_message() {
+        let cases: [(PipelineError, u16, &str); 5] = [
+            (PipelineError::Rejected(Rejected::Overloaded { retry_after_secs: 1 }), 503, "overloaded"),
+            (PipelineError::Rejected(Rejected::Timeout), 504, "timeout"),
+            (PipelineError::Wav(WavError::Unsupported("3 channels".into())), 415, "unsupported_audio"),
+            (PipelineError::Enroll(EnrollError::Taken("alto".into())), 409, "conflict"),
+            (RequestError::TextTooLong { chars: 2, limit: 1 }.into(), 413, "text_too_long"),
+        ];
+        for (e, status, kind) in cases {
+            let message = e.to_string();
+            let api = ApiError::from(e);
+            assert_eq!((api.status().as_u16(), api.error_type().as_str()), (status, kind), "{api}");
+            if !matches!(api, ApiError::Overloaded(_) | ApiError::Timeout) {
+                assert_eq!(api.message(), message, "the domain message reaches the client");
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Renders the alert annotation templates Prometheus would: `{{ $labels.x }}`, `{{ $value }}`,
 //! and the `printf`, `humanizeDuration` and `humanizePercentage` pipelines, Go formatting included.
 
-use super::eval::Labels;
+use crate::promql::value::Labels;
 
 /// Go's `%.4g`.
 pub fn go_g4(v: f64) -> String {

@@ -2,10 +2,12 @@
 //! after exactly `for`; just under stays quiet; 100% errors below the traffic floor stay quiet;
 //! a spike only the short window sees stays quiet.
 
-use super::eval::{Db, Labels, Series};
+use super::case::{Case, Check};
 use super::series::{self, Family, segments};
-use super::synth::{Case, Check, expected, records, simulate, with_runbook};
+use super::simulate::{expected, records, simulate, with_runbook};
 use crate::promql;
+use crate::promql::eval::Db;
+use crate::promql::value::{Labels, Series};
 use crate::slo::{self, TIERS, Tier};
 use avspec::index::Index;
 use avspec::{Alert, Sli, Slo};

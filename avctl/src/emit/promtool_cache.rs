@@ -13,14 +13,17 @@ use std::path::Path;
 
 /// The synthesizer's sources: a change to any of them invalidates every cached test.
 const SYNTH_SOURCES: &[&str] = &[
-    include_str!("../unit/binop.rs"),
-    include_str!("../unit/eval.rs"),
-    include_str!("../unit/render.rs"),
-    include_str!("../unit/series.rs"),
-    include_str!("../unit/slo_cases.rs"),
-    include_str!("../unit/synth.rs"),
-    include_str!("tests.rs"),
-    include_str!("test_cache.rs"),
+    include_str!("../promql/binop.rs"),
+    include_str!("../promql/eval.rs"),
+    include_str!("../promql/value.rs"),
+    include_str!("../promtest/alerts.rs"),
+    include_str!("../promtest/case.rs"),
+    include_str!("../promtest/render.rs"),
+    include_str!("../promtest/series.rs"),
+    include_str!("../promtest/simulate.rs"),
+    include_str!("../promtest/slo_cases.rs"),
+    include_str!("promtool_tests.rs"),
+    include_str!("promtool_cache.rs"),
 ];
 
 const MARK: &str = "# avctl-test-inputs: ";

@@ -2,33 +2,16 @@
 //! (extrapolated rates, bucket quantiles, vector matching) so generated unit tests can state
 //! exactly when an alert fires and with which labels and value.
 
+use super::value::{Labels, Sample, Series, Value};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{Expr, LabelModifier, VectorSelector};
 use std::collections::BTreeMap;
-
-pub type Labels = BTreeMap<String, String>;
-/// Timestamps are milliseconds.
-pub type Sample = (i64, f64);
-
-#[derive(Debug, Clone)]
-pub struct Series {
-    pub labels: Labels,
-    pub samples: Vec<Sample>,
-    /// The same samples in promtool's expanding notation (`a+bxn` segments).
-    pub notation: String,
-}
 
 /// Raw series plus recording rules (name -> definitions with their extra labels).
 #[derive(Debug, Default)]
 pub struct Db {
     pub series: Vec<Series>,
     pub records: BTreeMap<String, Vec<(Expr, Labels)>>,
-}
-
-#[derive(Debug, Clone)]
-pub enum Value {
-    Scalar(f64),
-    Vector(Vec<(Labels, f64)>),
 }
 
 const LOOKBACK_MS: i64 = 5 * 60 * 1000;

@@ -1,8 +1,8 @@
 //! The voice pipeline: resample to the internal rate, estimate the source F0, shift pitch and
 //! formants to the target, normalise loudness. Each step is timed into the spec's metrics.
 
+use super::error::PipelineError;
 use crate::dsp::{self, Dsp, Engine};
-use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::metrics::label::{Operation, Success};
 use crate::wav::Audio;
@@ -32,24 +32,6 @@ pub struct Report {
     pub measured: Option<crate::quality::Measured>,
 }
 
-/// The sentence a built-in speaker's target embedding is computed from.
-pub const REFERENCE_TEXT: &str =
-    "The quick brown fox jumps over the lazy dog, and five wizards hum quietly in the evening.";
-
-/// A built-in speaker's reference utterance: the reference sentence through the speaker's
-/// front-end voice and transform. Uses scratch metrics so start-up work is not counted as
-/// traffic.
-pub fn reference_utterance(
-    state: &crate::state::AppState,
-    dsp: &Dsp<Engine>,
-    speaker: &crate::speakers::Speaker,
-) -> Result<Audio, ApiError> {
-    let scratch = Metrics::new().map_err(|e| ApiError::Internal(format!("metrics: {e}")))?;
-    let audio = crate::tts::speak_blocking(&state.cfg.espeak, &speaker.base_voice, REFERENCE_TEXT)?;
-    let target = Target { f0: Some(speaker.target_f0), semitones: 0.0, formant_scale: speaker.formant_scale };
-    Ok(transform(dsp, &scratch, &audio, target)?.0)
-}
-
 /// Records one execution of audio-processing step `op` that began at `start`.
 pub fn record(m: &Metrics, op: Operation, start: Instant, ok: bool) {
     m.audio_processing_duration_seconds.get(op).observe(start.elapsed().as_secs_f64());
@@ -57,22 +39,23 @@ pub fn record(m: &Metrics, op: Operation, start: Instant, ok: bool) {
 }
 
 /// Runs `f` as audio-processing step `op`: duration and outcome go to the spec's metrics.
-pub fn step<T>(m: &Metrics, op: Operation, f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+pub fn step<T, E>(m: &Metrics, op: Operation, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     let start = Instant::now();
     let out = f();
     record(m, op, start, out.is_ok());
     out
 }
 
+/// Transforms `audio` towards `target` at the internal rate; each step is timed.
 pub fn transform(
     dsp: &Dsp<Engine>,
     m: &Metrics,
     audio: &Audio,
     target: Target,
-) -> Result<(Audio, Report), ApiError> {
+) -> Result<(Audio, Report), PipelineError> {
     let x = dsp.tensor(&audio.samples);
     let x = step(m, Operation::Resample, || {
-        Ok(dsp::resample(&dsp.device, x, INTERNAL_RATE as f32 / audio.sample_rate as f32))
+        Ok::<_, PipelineError>(dsp::resample(&dsp.device, x, INTERNAL_RATE as f32 / audio.sample_rate as f32))
     })?;
     let inference = Instant::now();
     let source_f0 = dsp::estimate_f0(dsp, x.clone(), INTERNAL_RATE);
@@ -81,12 +64,16 @@ pub fn transform(
         _ => 1.0,
     };
     let ratio = (base * 2f32.powf(target.semitones / 12.0)).clamp(0.25, 4.0);
-    let shifted = step(m, Operation::PitchShift, || Ok(dsp.pitch_shift(x, ratio, target.formant_scale)))?;
+    let shifted = step(m, Operation::PitchShift, || {
+        Ok::<_, PipelineError>(dsp.pitch_shift(x, ratio, target.formant_scale))
+    })?;
     m.model_inference_duration_seconds.observe(inference.elapsed().as_secs_f64());
-    let y = step(m, Operation::Normalize, || Ok(dsp::normalize_loudness(shifted, TARGET_RMS, PEAK)))?;
+    let y = step(m, Operation::Normalize, || {
+        Ok::<_, PipelineError>(dsp::normalize_loudness(shifted, TARGET_RMS, PEAK))
+    })?;
     let samples = dsp::to_vec(y);
     if samples.iter().any(|v| !v.is_finite()) {
-        return Err(ApiError::Internal("the signal path produced non-finite samples".to_owned()));
+        return Err(PipelineError::NonFinite);
     }
     Ok((Audio { samples, sample_rate: INTERNAL_RATE }, Report { source_f0, ratio, measured: None }))
 }

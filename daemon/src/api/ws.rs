@@ -1,16 +1,23 @@
 //! `GET /ws/synthesize`: each text message is a synthesis request; the answer is the WAV as
 //! binary frames followed by a JSON summary (or a JSON error). The socket survives errors.
 
-use crate::error::ApiError;
+use super::error::ApiError;
+use crate::pipeline::{self, SynthesisRequest};
 use crate::state::AppState;
+use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use axum::routing::get;
 
 /// Audio is streamed in frames of this many bytes.
 pub const CHUNK: usize = 16 * 1024;
 
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/ws/synthesize", get(upgrade))
+}
+
+async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| session(state, socket))
 }
 
@@ -48,8 +55,9 @@ async fn session(state: AppState, mut socket: WebSocket) {
 }
 
 async fn handle(state: &AppState, bytes: &[u8]) -> Result<Vec<Message>, ApiError> {
-    let req = crate::routes::parse_synthesis(state, bytes)?;
-    let (wav, report) = crate::routes::run_synthesis(state, &req).await?;
+    let req = SynthesisRequest::parse(&state.cfg, bytes)?;
+    let out = pipeline::synthesize(state, &req).await?;
+    let (wav, report) = (out.wav, out.report);
     let mut frames: Vec<Message> = wav.chunks(CHUNK).map(|c| Message::Binary(c.to_vec().into())).collect();
     let done = serde_json::json!({
         "done": true,

@@ -1,0 +1,65 @@
+//! `POST /synthesize` (text to a speaker's voice) and `POST /convert` (an uploaded WAV file to
+//! a speaker and/or pitch shift). WAV answers carry what the transform did and, when measured,
+//! the output's F0, pitch error and speaker similarity as headers.
+
+use super::error::ApiError;
+use super::extract::{LimitedBody, QueryPairs, Synthesis};
+use crate::pipeline::{self, ConvertRequest, Output};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/synthesize", post(synthesize)).route("/convert", post(convert))
+}
+
+async fn synthesize(State(state): State<AppState>, Synthesis(req): Synthesis) -> Result<Response, ApiError> {
+    let out = pipeline::synthesize(&state, &req).await?;
+    Ok(wav_response(out, Some(&req.speaker_id)))
+}
+
+async fn convert(
+    State(state): State<AppState>,
+    query: QueryPairs,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let req = ConvertRequest::from_pairs(query.iter())?;
+    // An unknown speaker is refused before the upload is read.
+    pipeline::synthesis::check_convert(&state, &req)?;
+    let LimitedBody(bytes) = LimitedBody::read(&state, body).await?;
+    let out = pipeline::convert(&state, &req, &bytes).await?;
+    Ok(wav_response(out, req.speaker_id.as_deref()))
+}
+
+fn wav_response(out: Output, speaker: Option<&str>) -> Response {
+    let report = out.report;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    let mut put = |k: &'static str, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            headers.insert(k, v);
+        }
+    };
+    put("x-autovoice-pitch-ratio", format!("{:.4}", report.ratio));
+    if let Some(f0) = report.source_f0 {
+        put("x-autovoice-source-f0", format!("{f0:.1}"));
+    }
+    if let Some(s) = speaker {
+        put("x-autovoice-speaker", s.to_owned());
+    }
+    if let Some(m) = report.measured {
+        if let Some(f) = m.output_f0 {
+            put("x-autovoice-output-f0", format!("{f:.1}"));
+        }
+        if let Some(c) = m.pitch_error_cents {
+            put("x-autovoice-pitch-error-cents", format!("{c:.1}"));
+        }
+        if let Some(s) = m.similarity {
+            put("x-autovoice-speaker-similarity", format!("{s:.4}"));
+        }
+    }
+    (StatusCode::OK, headers, out.wav).into_response()
+}

@@ -1,0 +1,84 @@
+//! Extractors whose rejections are `ApiError`s, so a bad body or query is answered (and
+//! counted) like every other error: a body bounded by the configured limit, the query's
+//! `key=value` pairs, and a validated synthesis request.
+
+use super::error::ApiError;
+use crate::pipeline::SynthesisRequest;
+use crate::state::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+
+/// The request body, at most `max_body_bytes`.
+pub struct LimitedBody(pub Bytes);
+
+impl LimitedBody {
+    /// Reads `body` up to the limit: for handlers that check their query before the body.
+    pub async fn read(state: &AppState, body: Body) -> Result<Self, ApiError> {
+        let limit = state.cfg.max_body_bytes;
+        axum::body::to_bytes(body, limit)
+            .await
+            .map(Self)
+            .map_err(|_| ApiError::PayloadTooLarge(format!("the body exceeds {limit} bytes")))
+    }
+}
+
+impl FromRequest<AppState> for LimitedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        Self::read(state, req.into_body()).await
+    }
+}
+
+/// The query string's `key=value` pairs in order (a bare `key` gives an empty value). Values
+/// are taken as written: espeak-ng voice names such as `en-gb+f3` keep their `+`.
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Splits a query string into pairs.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Self(query_pairs(parts.uri.query().unwrap_or_default())))
+    }
+}
+
+/// A JSON synthesis request, checked against the limits.
+pub struct Synthesis(pub SynthesisRequest);
+
+impl FromRequest<AppState> for Synthesis {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let LimitedBody(bytes) = LimitedBody::from_request(req, state).await?;
+        Ok(Self(SynthesisRequest::parse(&state.cfg, &bytes)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_keep_order_and_bare_keys() {
+        let pairs = query_pairs("id=a&&flag&base_voice=en-gb+f3");
+        let want = [("id", "a"), ("flag", ""), ("base_voice", "en-gb+f3")];
+        assert_eq!(pairs, want.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    }
+}

@@ -1,0 +1,51 @@
+//! Probes and metrics: `/health` (the process answers), `/ready` (the signal path and both
+//! neural models are loaded) and `/metrics` (the spec's families, text format).
+
+use super::error::ApiError;
+use crate::state::{AppState, ModelStatus};
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/health", get(health)).route("/ready", get(ready)).route("/metrics", get(metrics))
+}
+
+async fn health() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// 200 once the signal path and both neural models are loaded; otherwise 503 naming what is
+/// missing and how to fix it.
+async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if !state.can_serve() {
+        return Err(ApiError::NotReady);
+    }
+    let status = state.model_status();
+    let failed: Vec<String> = status
+        .iter()
+        .filter_map(|(m, s)| match s {
+            ModelStatus::Loaded => None,
+            ModelStatus::Loading => Some(format!("{}: loading", m.as_str())),
+            ModelStatus::Failed(why) => Some(format!("{}: {why}", m.as_str())),
+        })
+        .collect();
+    if !failed.is_empty() || !state.is_ready() {
+        return Err(ApiError::ModelsMissing(format!("models not loaded: {}", failed.join("; "))));
+    }
+    let models: serde_json::Map<String, serde_json::Value> =
+        status.iter().map(|(m, _)| (m.as_str().to_owned(), "loaded".into())).collect();
+    Ok(axum::Json(serde_json::json!({
+        "status": "ready",
+        "backend": crate::dsp::backend_name(),
+        "models": models,
+    }))
+    .into_response())
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let text = state.metrics.render().map_err(|e| ApiError::Internal(format!("metrics: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}

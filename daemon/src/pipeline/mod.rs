@@ -1,0 +1,17 @@
+//! The voice service below the API: validated requests, how their work runs (admission,
+//! deadline, blocking threads), the espeak-ng front end, the voice transform, quality
+//! measurement, enrollment and model loading. Nothing here knows HTTP.
+
+pub mod enroll;
+pub mod error;
+pub mod frontend;
+pub mod load;
+pub mod measure;
+pub mod request;
+pub mod run;
+pub mod synthesis;
+pub mod voice;
+
+pub use error::{PipelineError, RequestError};
+pub use request::{ConvertRequest, EnrollRequest, SynthesisRequest};
+pub use synthesis::{Output, convert, synthesize};

@@ -1,0 +1,155 @@
+//! Validated requests: what the API hands the pipeline, checked against the configured limits
+//! before any work starts. Parsing takes bytes and `key=value` pairs, not HTTP types, so the
+//! HTTP routes and the WebSocket share it.
+
+use super::error::RequestError;
+use crate::config::Config;
+use crate::speakers;
+use serde::Deserialize;
+
+/// A text-to-speech request, as posted to `/synthesize` or sent on the WebSocket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynthesisRequest {
+    pub text: String,
+    pub speaker_id: String,
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+impl SynthesisRequest {
+    /// Parses a JSON body and checks it: non-empty text within `max_text_chars`, WAV output.
+    pub fn parse(cfg: &Config, bytes: &[u8]) -> Result<Self, RequestError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(RequestError::EmptyBody);
+        }
+        let req: Self = serde_json::from_slice(bytes).map_err(|e| RequestError::Json(e.to_string()))?;
+        if req.text.trim().is_empty() {
+            return Err(RequestError::EmptyText);
+        }
+        let chars = req.text.chars().count();
+        if chars > cfg.max_text_chars {
+            return Err(RequestError::TextTooLong { chars, limit: cfg.max_text_chars });
+        }
+        if let Some(f) = &req.format
+            && f != "wav"
+        {
+            return Err(RequestError::Parameter(format!("format `{f}` is not supported; use `wav`")));
+        }
+        Ok(req)
+    }
+}
+
+fn number(name: &str, v: &str) -> Result<f32, RequestError> {
+    v.parse().map_err(|_| RequestError::Parameter(format!("{name} `{v}` is not a number")))
+}
+
+fn unknown(other: &str, expected: &str) -> RequestError {
+    RequestError::Parameter(format!("unknown query parameter `{other}`; expected {expected}"))
+}
+
+/// A voice conversion: to a speaker, by a number of semitones, or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvertRequest {
+    pub speaker_id: Option<String>,
+    /// Semitones, -24..=24.
+    pub pitch_shift: f32,
+}
+
+impl ConvertRequest {
+    /// From the query's `speaker_id` and/or `pitch_shift`.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, RequestError> {
+        let (mut speaker, mut shift) = (None, None);
+        for (k, v) in pairs {
+            match k {
+                "speaker_id" => speaker = Some(v.to_owned()),
+                "pitch_shift" => {
+                    let s = number("pitch_shift", v)?;
+                    if !(-24.0..=24.0).contains(&s) {
+                        return Err(RequestError::Parameter(format!(
+                            "pitch_shift {s} is outside -24..=24 semitones"
+                        )));
+                    }
+                    shift = Some(s);
+                }
+                other => return Err(unknown(other, "speaker_id, pitch_shift")),
+            }
+        }
+        if speaker.is_none() && shift.is_none() {
+            return Err(RequestError::Parameter("give `speaker_id` and/or `pitch_shift`".to_owned()));
+        }
+        Ok(Self { speaker_id: speaker, pitch_shift: shift.unwrap_or(0.0) })
+    }
+}
+
+/// A new speaker's id, espeak-ng base voice and formant scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrollRequest {
+    pub id: String,
+    pub base_voice: String,
+    pub formant_scale: f32,
+}
+
+impl EnrollRequest {
+    /// From the query's `id`, `base_voice` (default `en-us`) and `formant_scale` (default 1).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, RequestError> {
+        let (mut id, mut voice, mut formant) = (None, None, None);
+        for (k, v) in pairs {
+            match k {
+                "id" => id = Some(v.to_owned()),
+                "base_voice" => voice = Some(v.to_owned()),
+                "formant_scale" => {
+                    let f = number("formant_scale", v)?;
+                    if !(0.5..=2.0).contains(&f) {
+                        return Err(RequestError::Parameter(format!("formant_scale {f} is outside 0.5-2.0")));
+                    }
+                    formant = Some(f);
+                }
+                other => return Err(unknown(other, "id, base_voice, formant_scale")),
+            }
+        }
+        let id = id.ok_or_else(|| RequestError::Parameter("give the new speaker's `id`".to_owned()))?;
+        speakers::check_id(&id).map_err(|e| RequestError::Parameter(e.to_string()))?;
+        let base_voice = voice.unwrap_or_else(|| "en-us".to_owned());
+        let voice_ok = !base_voice.is_empty()
+            && base_voice.len() <= 32
+            && base_voice.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-_".contains(&b));
+        if !voice_ok {
+            return Err(RequestError::Parameter(format!(
+                "base_voice `{base_voice}` is not an espeak-ng voice name (e.g. en-us, en-gb+f3)"
+            )));
+        }
+        Ok(Self { id, base_voice, formant_scale: formant.unwrap_or(1.0) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthesis_requests_are_checked_against_the_limits() {
+        let cfg = Config::for_tests();
+        assert_eq!(SynthesisRequest::parse(&cfg, b"  ").err(), Some(RequestError::EmptyBody));
+        assert!(matches!(SynthesisRequest::parse(&cfg, b"{"), Err(RequestError::Json(_))));
+        let long = format!(r#"{{"text":"{}","speaker_id":"alto"}}"#, "a".repeat(cfg.max_text_chars + 1));
+        assert_eq!(
+            SynthesisRequest::parse(&cfg, long.as_bytes()).err(),
+            Some(RequestError::TextTooLong { chars: cfg.max_text_chars + 1, limit: cfg.max_text_chars })
+        );
+        let ok = SynthesisRequest::parse(&cfg, br#"{"text":"Hi.","speaker_id":"alto","format":"wav"}"#);
+        assert_eq!(ok.map(|r| r.speaker_id).ok().as_deref(), Some("alto"));
+    }
+
+    #[test]
+    fn query_parameters_are_named_in_errors() {
+        let e = ConvertRequest::from_pairs([("pitch_shift", "x")]).err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("pitch_shift `x` is not a number"));
+        assert!(ConvertRequest::from_pairs([]).is_err(), "a conversion must say what to do");
+        let r = EnrollRequest::from_pairs([("id", "new-voice"), ("base_voice", "en-gb+f3")]).expect("valid");
+        assert_eq!((r.base_voice.as_str(), r.formant_scale), ("en-gb+f3", 1.0));
+        let e =
+            EnrollRequest::from_pairs([("id", "Bad Id")]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("must be 1-32 characters"), "{e}");
+    }
+}
