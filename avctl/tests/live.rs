@@ -98,3 +98,29 @@ fn unreachable_and_malformed_targets_cannot_run() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no scrape job `wbe` (did you mean `web`?)"), "{}", text(&o));
 }
+
+#[test]
+fn a_suppressed_error_does_not_block_check_live_as_it_does_not_block_generate() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("vbase");
+    copy_tree(&repo().join("avctl/tests/fixtures/vbase"), &dir);
+    let rest = dir.join("rest.yaml");
+    let text_before = std::fs::read_to_string(&rest).expect("rest");
+    let suppressed = text_before.replace(
+        "    runbook: {meaning: Prometheus cannot scrape web.}\n",
+        "    allow: [{code: lint/alert-missing-runbook, reason: the web team's wiki holds it}]\n",
+    );
+    assert_ne!(suppressed, text_before, "the fixture still has WebDown's runbook line");
+    std::fs::write(&rest, suppressed).expect("write");
+    let spec = dir.to_str().expect("utf8");
+    let v = avctl(&["--spec", spec, "validate"], &dir);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    assert!(text(&v).contains("1 suppressed"), "{}", text(&v));
+    let g = avctl(&["--spec", spec, "generate", "--out", tmp.path().to_str().expect("utf8")], &dir);
+    assert_eq!(g.status.code(), Some(0), "{}", text(&g));
+    let body = std::fs::read_to_string(repo().join("avctl/tests/fixtures/live/clean.prom")).expect("fixture");
+    let (port, server) = serve(body, 1);
+    let o = avctl(&["--spec", spec, "check-live", &format!("http://127.0.0.1:{port}")], &dir);
+    server.join().expect("server");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -4,6 +4,9 @@ pub mod binop;
 pub mod eval;
 pub mod value;
 
+#[cfg(test)]
+mod eval_tests;
+
 use promql_parser::parser::{Expr, VectorSelector};
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Builds the test cases of each alert: hand-written alerts here, SLO burn-rate alerts in
 //! `slo_cases`; the rules are simulated to know what promtool must see.
 
-use super::MINUTE;
+use super::case::MINUTE;
 use super::case::{AlertTests, Case, Check};
 use super::series;
 use super::simulate::{active, expected, records, simulate, with_runbook};

@@ -3,6 +3,9 @@
 
 use crate::promql::value::{Labels, Series};
 
+/// One minute in milliseconds, the evaluator's time unit.
+pub const MINUTE: i64 = 60_000;
+
 #[derive(Debug, Clone)]
 pub struct ExpAlert {
     pub labels: Labels,

@@ -12,4 +12,4 @@ mod slo_cases;
 pub use alerts::tests_for;
 pub use case::{AlertTests, Case, Check, ExpAlert};
 
-pub const MINUTE: i64 = 60_000;
+pub use case::MINUTE;

@@ -2,7 +2,7 @@
 //! counters split into "matched" and "other" series by a knob, gauges scaled by it, histogram
 //! buckets shifted between a fast and a slow bucket by it.
 
-use super::MINUTE;
+use super::case::MINUTE;
 use crate::promql;
 use crate::promql::value::{Labels, Sample, Series};
 use avspec::index::{Index, MetricRef};
