@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The main job: generate the monitoring stack from specs/, validate it with avctl and the real
-# tools (promtool, docker-compose, compose-spec schema), then start the daemon on its CPU
-# default at http://127.0.0.1:5000 (Ctrl-C stops it cleanly).
+# tools (promtool, docker-compose, the compose-spec schema, Grafana's dashboard schemas), then
+# start the daemon on its CPU default at http://127.0.0.1:5000 (Ctrl-C stops it cleanly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export AVCTL_GRAFANA_SCHEMAS="${AVCTL_GRAFANA_SCHEMAS:-$(cd .. && pwd)/shared/schemas/grafana}"
 cargo build --release --locked -q -p avctl -p autovoice-daemon
 avctl=./target/release/avctl
 $avctl validate

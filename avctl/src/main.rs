@@ -16,8 +16,9 @@ struct Cli {
     /// Directory holding the spec's YAML files.
     #[arg(long, global = true, default_value = "specs", env = "AVCTL_SPEC")]
     spec: PathBuf,
-    /// Directory of Grafana's dashboard JSON Schemas; when given, generated dashboards and
-    /// panel units are checked against them.
+    /// Directory of Grafana's dashboard JSON Schemas that generated dashboards and panel units
+    /// are checked against [default: `.tools/grafana-schemas/<version>` beside the spec
+    /// directory, where scripts/setup.sh derives them from npm @grafana/schema].
     #[arg(long, global = true, env = "AVCTL_GRAFANA_SCHEMAS")]
     grafana_schemas: Option<PathBuf>,
     /// Overlay file applied on top of the spec (an environment: dev, e2e, prod, ...);
@@ -116,7 +117,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = cmd::Ctx { spec: cli.spec, grafana_schemas: cli.grafana_schemas, overlays: cli.overlay };
+    let grafana_schemas = cli.grafana_schemas.or_else(|| {
+        let dir = avctl::grafana_check::default_dir(&cli.spec);
+        dir.join("dashboard.jsonschema.json").is_file().then_some(dir)
+    });
+    let ctx = cmd::Ctx { spec: cli.spec, grafana_schemas, overlays: cli.overlay };
     let code = match cli.command {
         Command::Validate { format, deny_warnings, explain, notes } => match explain {
             Some(code) => cmd::explain(&code),

@@ -42,6 +42,30 @@ impl Resolved {
         Self { sources: loaded.sources, written: loaded.spec, spec, load_findings: loaded.diagnostics }
     }
 
+    /// [`Resolved::check`] with the command's schemas; when there are none, a warning says
+    /// the dashboards went unchecked and how to get the schemas.
+    pub fn check_for(&self, ctx: &Ctx) -> Checked<'_> {
+        let mut checked = self.check(ctx.grafana_schemas.as_deref());
+        if ctx.grafana_schemas.is_none() && self.spec.is_some() {
+            let looked = grafana_check::default_dir(&ctx.spec);
+            checked.findings.push(
+                Diagnostic::warning(
+                    code::GRAFANA_SCHEMAS_MISSING,
+                    avspec::Loc::default(),
+                    format!(
+                        "dashboards were not checked against Grafana's JSON Schemas: none at `{}`",
+                        looked.display()
+                    ),
+                )
+                .with_help(
+                    "run `bash scripts/setup.sh` (derives them from npm @grafana/schema), or pass \
+                     --grafana-schemas DIR / set AVCTL_GRAFANA_SCHEMAS",
+                ),
+            );
+        }
+        checked
+    }
+
     /// Indexes the expanded spec once and runs every check on it; with Grafana schemas, also
     /// checks the dashboards it generates.
     pub fn check(&self, grafana_schemas: Option<&Path>) -> Checked<'_> {

@@ -114,6 +114,41 @@ fn dashboards_match_grafanas_json_schemas() {
 }
 
 #[test]
+fn the_schemas_come_from_the_npm_registry_by_the_setup_script() {
+    let script = std::fs::read_to_string(repo().join("scripts/grafana-schemas.sh")).expect("script");
+    let version = avctl::grafana_check::SCHEMA_VERSION;
+    assert!(script.contains(&format!("version={version} ")), "the script derives Grafana {version}");
+    let compose = std::fs::read_to_string(repo().join("specs/stack.yaml")).expect("stack");
+    assert!(compose.contains(&format!("grafana/grafana:{version}")), "the stack runs Grafana {version}");
+    if std::env::var_os("AVCTL_GRAFANA_SCHEMAS").is_none() {
+        let readme = std::fs::read_to_string(grafana_schemas().join("README")).expect("derived schemas");
+        assert!(readme.contains(&format!("@grafana/schema@{version}")), "{readme}");
+    }
+}
+
+#[test]
+fn missing_schemas_are_a_warning_that_says_how_to_get_them() {
+    let tmp = tempdir();
+    let spec = tmp.path().join("specs");
+    copy_tree(&repo().join("specs"), &spec);
+    let dir = spec.to_str().expect("utf8");
+    let o = avctl(&["--spec", dir, "validate"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "a warning alone passes: {}", text(&o));
+    let log = text(&o);
+    assert!(log.contains("warning[grafana/schemas-missing]: dashboards were not checked"), "{log}");
+    assert!(log.contains("scripts/setup.sh"), "{log}");
+    let o = avctl(&["--spec", dir, "validate", "--deny-warnings"], tmp.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Schemas beside the spec, where setup puts them, are found without a flag.
+    copy_tree(&grafana_schemas(), &avctl::grafana_check::default_dir(&spec));
+    let o = avctl(&["--spec", dir, "validate", "--deny-warnings"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A directory given explicitly must hold them.
+    let o = avctl(&["--spec", dir, "--grafana-schemas", "/nonexistent", "validate"], tmp.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
 fn schema_violations_and_unknown_units_are_reported_at_the_spec() {
     let spec = tempdir();
     copy_tree(&repo().join("specs"), spec.path());

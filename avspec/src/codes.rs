@@ -257,6 +257,9 @@ codes! {
     GRAFANA_UNKNOWN_PANEL_TYPE = "grafana/unknown-panel-type":
         "A panel type without a known schema.",
         "Grafana accepts any string as a type, so typos only show up as broken panels.";
+    GRAFANA_SCHEMAS_MISSING = "grafana/schemas-missing":
+        "No Grafana JSON Schemas were found, so the generated dashboards were not checked against them.",
+        "A dashboard Grafana rejects fails only when it is loaded; a check that silently did not run would look like a pass.";
     GRAFANA_UNKNOWN_UNIT = "grafana/unknown-unit":
         "A panel unit that is not a Grafana unit id.",
         "Grafana shows raw numbers for unknown units; the axis loses its meaning.";

@@ -24,7 +24,7 @@ pub fn check_loaded(loaded: &avspec::Loaded, grafana_schemas: Option<&Path>) -> 
 /// asks for them; machine formats always carry every finding.
 pub fn validate(ctx: &Ctx, format: Format, deny_warnings: bool, notes: bool) -> u8 {
     let resolved = Resolved::load(ctx);
-    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let checked = resolved.check_for(ctx);
     let diags = &checked.findings;
     let shown: Vec<Diagnostic> = if format == Format::Text && !notes {
         diags.iter().filter(|d| d.severity != Severity::Info || d.suppressed.is_some()).cloned().collect()
@@ -98,7 +98,7 @@ pub fn explain(code: &str) -> u8 {
 
 pub fn generate(ctx: &Ctx, out: &Path, check: bool, quiet: bool, opts: &GenOptions) -> u8 {
     let resolved = Resolved::load(ctx);
-    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let checked = resolved.check_for(ctx);
     let Some(index) = checked.usable("nothing was generated") else {
         return CANNOT_RUN;
     };

@@ -31,7 +31,7 @@ pub fn run_promtool(promtool: &Path, root: &Path) -> Result<Vec<(String, bool, S
 
 pub fn test(ctx: &Ctx, promtool: &Path, quiet: bool) -> u8 {
     let resolved = Resolved::load(ctx);
-    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let checked = resolved.check_for(ctx);
     let Some(index) = checked.usable("nothing to test") else {
         return CANNOT_RUN;
     };

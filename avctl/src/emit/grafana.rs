@@ -275,7 +275,6 @@ fn panel(index: &Index<'_>, p: &Panel, id: u32, grid_pos: GridPos) -> VizJson {
                 graph_mode: s("area"),
                 justify_mode: s("auto"),
                 orientation: s("auto"),
-                percent_change_color_mode: s("standard"),
                 reduce_options: ReduceOptions::last(),
                 show_percent_change: false,
                 text_mode: s("auto"),

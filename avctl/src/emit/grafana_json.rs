@@ -234,7 +234,8 @@ pub struct StatOptions {
     pub graph_mode: String,
     pub justify_mode: String,
     pub orientation: String,
-    pub percent_change_color_mode: String,
+    // No `percentChangeColorMode`: it arrived in Grafana 11, and the 10.4.2 the stack runs
+    // rejects unknown stat options (its schema has `additionalProperties: false`).
     pub reduce_options: ReduceOptions,
     pub show_percent_change: bool,
     pub text_mode: String,

@@ -38,7 +38,7 @@ pub fn pick_job(index: &Index<'_>, url: &str, named: Option<&str>) -> Result<Str
 
 pub fn check_live(ctx: &Ctx, url: &str, job: Option<&str>, format: Format, quiet: bool) -> u8 {
     let resolved = crate::resolved::Resolved::load(ctx);
-    let checked = resolved.check(ctx.grafana_schemas.as_deref());
+    let checked = resolved.check_for(ctx);
     let Some(index) = checked.usable("fix them before comparing a live target") else {
         return CANNOT_RUN;
     };

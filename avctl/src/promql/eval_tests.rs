@@ -125,7 +125,8 @@ fn routes_db() -> Db {
 fn one_to_one_matching_on_labels_keeps_only_those_labels_and_drops_the_unmatched() {
     let out = eval(&routes_db(), "err / on (route) all", 0);
     assert_eq!(out, vec![(labels(&[("route", "/a")]), 0.25)], "/b and /c have no partner");
-    let out = eval(&routes_db(), "sum by (route) (err) / ignoring (instance) sum by (route, instance) (all)", 0);
+    let out =
+        eval(&routes_db(), "sum by (route) (err) / ignoring (instance) sum by (route, instance) (all)", 0);
     assert_eq!(out, vec![(labels(&[("route", "/a")]), 0.25)]);
 }
 
@@ -148,7 +149,8 @@ fn comparisons_filter_unless_bool_is_given() {
 #[test]
 fn set_operators_match_on_the_given_labels() {
     let db = routes_db();
-    let routes = |v: Vec<(Labels, f64)>| -> Vec<String> { v.into_iter().map(|(l, _)| l["route"].clone()).collect() };
+    let routes =
+        |v: Vec<(Labels, f64)>| -> Vec<String> { v.into_iter().map(|(l, _)| l["route"].clone()).collect() };
     assert_eq!(routes(eval(&db, "err and on (route) all", 0)), ["/a"]);
     assert_eq!(routes(eval(&db, "err unless on (route) all", 0)), ["/b"]);
     let mut or = routes(eval(&db, "err or on (route) all", 0));

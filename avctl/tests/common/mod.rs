@@ -9,9 +9,11 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repo root")
 }
 
+/// Grafana's JSON Schemas: `AVCTL_GRAFANA_SCHEMAS`, else where scripts/setup.sh derives them
+/// from the npm registry (`.tools/grafana-schemas/<version>`).
 pub fn grafana_schemas() -> PathBuf {
     std::env::var_os("AVCTL_GRAFANA_SCHEMAS")
-        .map_or_else(|| repo().join("../shared/schemas/grafana"), PathBuf::from)
+        .map_or_else(|| avctl::grafana_check::default_dir(&repo().join("specs")), PathBuf::from)
 }
 
 pub fn avctl(args: &[&str], cwd: &Path) -> Output {

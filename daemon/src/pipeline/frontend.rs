@@ -59,12 +59,20 @@ pub async fn speak(espeak: &Path, voice: &str, text: &str) -> Result<Audio, Fron
     wav::decode(&out.stdout, true).map_err(FrontendError::Output)
 }
 
-/// [`speak`] for blocking threads (start-up work such as reference utterances): the same
-/// runner on a single-threaded runtime of its own, so no async context is needed.
+/// [`speak`] for blocking callers (start-up work such as reference utterances): the same
+/// runner on a single-threaded runtime of its own, on a thread of its own, so it works whether
+/// or not the caller is inside a runtime.
 pub fn speak_blocking(espeak: &Path, voice: &str, text: &str) -> Result<Audio, FrontendError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| FrontendError::Io { stage: "runtime", source })?;
-    rt.block_on(speak(espeak, voice, text))
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|source| FrontendError::Io { stage: "runtime", source })?
+                .block_on(speak(espeak, voice, text))
+        });
+        run.join().unwrap_or_else(|_| {
+            Err(FrontendError::Io { stage: "runner", source: std::io::Error::other("the runner panicked") })
+        })
+    })
 }
