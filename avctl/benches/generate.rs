@@ -4,6 +4,7 @@
 
 use avctl::bench_spec::Size;
 use avctl::emit::{GenOptions, generate_all};
+use avctl::resolved::Resolved;
 use avspec::index::Index;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -12,12 +13,15 @@ use std::path::Path;
 /// What `avctl generate` does before writing: load, check, validate, render every file, with
 /// `prior` as the previous output root.
 fn run(files: &[(String, String)], prior: Option<&Path>) -> usize {
-    let loaded = avspec::load_texts(files);
-    let diags = avctl::cmd::check_loaded(&loaded, None);
-    assert!(diags.iter().all(|d| d.severity < avspec::Severity::Warning), "{diags:?}");
-    let spec = avctl::slo::expand(&loaded.spec.expect("spec loads"));
+    let resolved = Resolved::from_loaded(avspec::load_texts(files));
+    let checked = resolved.check(None);
+    assert!(
+        checked.findings.iter().all(|d| d.severity < avspec::Severity::Warning),
+        "{:?}",
+        checked.findings
+    );
     let opts = GenOptions { prior: prior.map(Path::to_path_buf), ..GenOptions::default() };
-    generate_all(&Index::new(&spec), &opts).expect("generate").len()
+    generate_all(checked.index.as_ref().expect("spec loads"), &opts).expect("generate").len()
 }
 
 /// A previous output of `files`, for the warm runs.

@@ -66,6 +66,33 @@ fn yaml(path: &Path) -> Value {
     serde_saphyr::from_str(&std::fs::read_to_string(path).expect("read")).expect("yaml")
 }
 
+/// One promtool run: the group's rules (maybe mutated) and one alert's cases.
+struct Job {
+    label: String,
+    group: String,
+    rules: String,
+    tests: String,
+    /// The unmutated rules, which must pass; a mutant must fail.
+    original: bool,
+}
+
+/// Runs `promtool test rules` on a job in a directory of its own, so jobs run in parallel.
+fn passes(promtool: &Path, root: &Path, n: usize, job: &Job) -> bool {
+    let dir = root.join(format!("job-{n}"));
+    std::fs::create_dir_all(dir.join("rules")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("tests")).expect("mkdir");
+    std::fs::write(dir.join(format!("rules/{}.yml", job.group)), &job.rules).expect("write");
+    let test_path = dir.join("tests/mutant.test.yml");
+    std::fs::write(&test_path, &job.tests).expect("write");
+    Command::new(promtool)
+        .args(["test", "rules"])
+        .arg(&test_path)
+        .output()
+        .expect("promtool")
+        .status
+        .success()
+}
+
 #[test]
 fn generated_tests_kill_every_mutation() {
     let Some(promtool) = tool("promtool") else { return };
@@ -81,11 +108,10 @@ fn generated_tests_kill_every_mutation() {
         "autovoice-latency",
         "slo-availability",
     ];
-    let (mut killed, mut total) = (0, 0);
-    let mut survivors = Vec::new();
+    let dump = |v: &Value| serde_saphyr::to_string(v).expect("yaml");
+    let mut jobs = Vec::new();
     for group in groups {
-        let rules_path = prom.join(format!("rules/{group}.yml"));
-        let original = yaml(&rules_path);
+        let original = yaml(&prom.join(format!("rules/{group}.yml")));
         let test_files: Vec<Value> = std::fs::read_dir(prom.join("tests"))
             .expect("tests")
             .map(|e| e.expect("entry").path())
@@ -106,19 +132,15 @@ fn generated_tests_kill_every_mutation() {
             let cases: Vec<Value> =
                 mine["tests"].as_array().expect("tests").iter().filter(is_mine).cloned().collect();
             mine["tests"] = Value::Array(cases);
-            let test_path = prom.join("tests/mutant.test.yml");
-            std::fs::write(&test_path, serde_saphyr::to_string(&mine).expect("yaml")).expect("write");
-            let run = || {
-                Command::new(&promtool)
-                    .args(["test", "rules"])
-                    .arg(&test_path)
-                    .output()
-                    .expect("promtool")
-                    .status
-                    .success()
+            let tests = dump(&mine);
+            let job = |label: String, rules: &Value, original: bool| Job {
+                label,
+                group: group.to_owned(),
+                rules: dump(rules),
+                tests: tests.clone(),
+                original,
             };
-            std::fs::write(&rules_path, serde_saphyr::to_string(&original).expect("yaml")).expect("write");
-            assert!(run(), "{alert}: the unmutated rules must pass their tests");
+            jobs.push(job(format!("{alert}: unmutated"), &original, true));
             for (what, expr, for_) in mutations(rule["expr"].as_str().expect("expr"), rule["for"].as_str()) {
                 if expr.is_none() && for_.is_none() {
                     continue; // not applicable (no label matcher, no range, no `for`)
@@ -130,15 +152,41 @@ fn generated_tests_kill_every_mutation() {
                 if let Some(f) = for_ {
                     mutant["groups"][0]["rules"][i]["for"] = Value::String(f);
                 }
-                std::fs::write(&rules_path, serde_saphyr::to_string(&mutant).expect("yaml")).expect("write");
-                total += 1;
-                if run() {
-                    survivors.push(format!("{alert}: {what}"));
-                } else {
-                    killed += 1;
-                }
+                jobs.push(job(format!("{alert}: {what}"), &mutant, false));
             }
-            std::fs::write(&rules_path, serde_saphyr::to_string(&original).expect("yaml")).expect("write");
+        }
+    }
+    // Every run is independent: as many promtools at once as there are cores.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(usize, bool)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(n) else { break mine };
+                        mine.push((n, passes(&promtool, out.path(), n, job)));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("worker")).collect()
+    });
+    let (mut killed, mut total) = (0, 0);
+    let mut survivors = Vec::new();
+    for (n, passed) in results {
+        let job = &jobs[n];
+        if job.original {
+            assert!(passed, "{}: the unmutated rules must pass their tests", job.label);
+            continue;
+        }
+        total += 1;
+        if passed {
+            survivors.push(job.label.clone());
+        } else {
+            killed += 1;
         }
     }
     println!(
