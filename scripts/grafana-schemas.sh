@@ -44,6 +44,7 @@ mkdir -p "$work/node_modules/@grafana"
 rm -rf "$work/node_modules/@grafana/schema"
 cp -r "$work/pkg/schema" "$work/node_modules/@grafana/schema"
 
+mkdir -p .tools/grafana-schemas
 tmp="$(mktemp -d .tools/grafana-schemas/.partial.XXXXXX)"
 trap 'rm -rf "$tmp"' EXIT
 raw="node_modules/@grafana/schema/dist/esm/raw"
