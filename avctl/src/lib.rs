@@ -7,6 +7,7 @@ pub mod emit;
 pub mod grafana_check;
 pub mod live;
 pub mod output;
+pub mod par;
 pub mod promql;
 pub mod promtest;
 pub mod resolved;

@@ -157,23 +157,9 @@ fn generated_tests_kill_every_mutation() {
         }
     }
     // Every run is independent: as many promtools at once as there are cores.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<(usize, bool)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(job) = jobs.get(n) else { break mine };
-                        mine.push((n, passes(&promtool, out.path(), n, job)));
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("worker")).collect()
-    });
+    let numbered: Vec<(usize, &Job)> = jobs.iter().enumerate().collect();
+    let results: Vec<(usize, bool)> =
+        avctl::par::map_in_order(&numbered, |(n, job)| (*n, passes(&promtool, out.path(), *n, job)));
     let (mut killed, mut total) = (0, 0);
     let mut survivors = Vec::new();
     for (n, passed) in results {

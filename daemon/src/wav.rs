@@ -16,7 +16,7 @@ impl std::fmt::Display for WavError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Empty(m) => f.write_str(m),
-            Self::Malformed(m) | Self::Unsupported(m) => f.write_str(m),
+            Self::Malformed(m) | Self::Unsupported(m) => f.write_str(m.as_str()),
         }
     }
 }

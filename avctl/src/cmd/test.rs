@@ -20,41 +20,17 @@ pub fn run_promtool(promtool: &Path, root: &Path) -> Result<Vec<Outcome>, String
         .filter(|p| p.to_string_lossy().ends_with(".test.yml"))
         .collect();
     files.sort();
-    // Each file is an independent promtool run (the SLO files evaluate days of series): run
-    // as many at once as there are cores, and report in file order.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let run = |f: &Path| -> Result<Outcome, String> {
+    // Each file is an independent promtool run (the SLO files evaluate days of series).
+    let out = crate::par::map_in_order(&files, |f| -> Result<Outcome, String> {
         let o = Command::new(promtool).args(["test", "rules"]).arg(f).output().map_err(|e| {
             format!("cannot run `{}`: {e} (install it with scripts/setup.sh)", promtool.display())
         })?;
         let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         Ok((name, o.status.success(), text))
-    };
-    let mut done: Vec<(usize, Result<Outcome, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(f) = files.get(i) else { break mine };
-                        mine.push((i, run(f)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    let out = done.into_iter().map(|(_, r)| r).collect::<Result<Vec<_>, _>>()?;
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     Ok(out)
 }
 

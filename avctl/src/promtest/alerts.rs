@@ -95,34 +95,7 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
 /// Tests for every alert of the spec (expanded with SLO rules), in the spec's order. Alerts are
 /// independent, so they are simulated on every core.
 pub fn tests_for(index: &Index<'_>) -> Vec<AlertTests> {
-    let alerts = &index.spec.alerts;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(alerts.len().max(1));
-    // Alerts differ widely in cost (a 3-day SLO window against a 5-minute one), so workers take
-    // the next alert as they free up rather than fixed shares.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, AlertTests)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(alert) = alerts.get(i) else { break mine };
-                        mine.push((i, alert_tests(index, alert)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, t)| t).collect()
+    crate::par::map_in_order(&index.spec.alerts, |alert| alert_tests(index, alert))
 }
 
 fn alert_tests(index: &Index<'_>, alert: &Alert) -> AlertTests {

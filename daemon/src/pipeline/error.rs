@@ -3,7 +3,6 @@
 
 use super::frontend::FrontendError;
 use crate::limits::Rejected;
-use crate::speakers::SpeakerError;
 use crate::state::EnrollError;
 use crate::wav::WavError;
 
@@ -121,11 +120,5 @@ impl From<FrontendError> for PipelineError {
 impl From<EnrollError> for PipelineError {
     fn from(e: EnrollError) -> Self {
         Self::Enroll(e)
-    }
-}
-
-impl From<SpeakerError> for PipelineError {
-    fn from(e: SpeakerError) -> Self {
-        Self::Request(RequestError::Parameter(e.to_string()))
     }
 }
