@@ -35,7 +35,30 @@ fn types(m: &Metric) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// SHA-256 over every source file of the daemon (path and content), for the cache's keys.
+fn source_hash(src: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    let mut dirs = vec![src.to_owned()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() { dirs.push(p) } else { files.push(p) }
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.strip_prefix(src).unwrap_or(&f).to_string_lossy().as_bytes());
+        h.update(std::fs::read(&f).unwrap_or_default());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn main() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    println!("cargo:rerun-if-changed={}", src.display());
+    println!("cargo:rustc-env=AUTOVOICE_SOURCE_HASH={}", source_hash(&src));
     let spec_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
     println!("cargo:rerun-if-changed={}", spec_dir.display());
     for f in avspec::load::spec_files(&spec_dir).unwrap_or_default() {
@@ -129,7 +152,7 @@ fn main() {
             }
             let _ = writeln!(
                 out,
-                "pub struct {ty} {{\n    children: Vec<prometheus::{single}>,\n}}\nimpl {ty} {{\n    /// The child for these label values: an index into pre-created children, no hashing.\n    pub fn get(&self, {}) -> &prometheus::{single} {{\n        &self.children[{idx}]\n    }}\n}}\n",
+                "#[derive(Clone)]\npub struct {ty} {{\n    children: Vec<prometheus::{single}>,\n}}\nimpl {ty} {{\n    /// The child for these label values: an index into pre-created children, no hashing.\n    pub fn get(&self, {}) -> &prometheus::{single} {{\n        &self.children[{idx}]\n    }}\n}}\n",
                 params.join(", ")
             );
             // Nested loops over every label enum, in declaration order, matching `get`'s index.
@@ -156,7 +179,7 @@ fn main() {
                 .collect();
             let _ = writeln!(
                 out,
-                "pub struct {ty} {{\n    vec: prometheus::{vec},\n}}\nimpl {ty} {{\n    /// Resolves a child by hashing its label values: call once per value and keep the handle.\n    pub fn resolve(&self, {}) -> prometheus::{single} {{\n        self.vec.with_label_values(&[{}])\n    }}\n}}\n",
+                "#[derive(Clone)]\npub struct {ty} {{\n    vec: prometheus::{vec},\n}}\nimpl {ty} {{\n    /// Resolves a child by hashing its label values: call once per value and keep the handle.\n    pub fn resolve(&self, {}) -> prometheus::{single} {{\n        self.vec.with_label_values(&[{}])\n    }}\n}}\n",
                 params.join(", "),
                 values.join(", ")
             );
@@ -170,7 +193,7 @@ fn main() {
     let field_list: Vec<String> = metrics.iter().map(|m| field(&m.name)).collect();
     let _ = write!(
         out,
-        "/// Every application metric of the spec, registered in `registry`.\npub struct Metrics {{\n    pub registry: prometheus::Registry,\n{fields}}}\n\nimpl Metrics {{\n    pub fn new() -> Result<Self, prometheus::Error> {{\n        let registry = prometheus::Registry::new();\n{inits}        Ok(Self {{ registry, {} }})\n    }}\n}}\n\n/// `(name, type)` of every application metric in the spec.\npub const SPEC_METRICS: &[(&str, &str)] = &[\n{names}];\n",
+        "/// Every application metric of the spec, registered in `registry`.\n#[derive(Clone)]\npub struct Metrics {{\n    pub registry: prometheus::Registry,\n{fields}}}\n\nimpl Metrics {{\n    pub fn new() -> Result<Self, prometheus::Error> {{\n        let registry = prometheus::Registry::new();\n{inits}        Ok(Self {{ registry, {} }})\n    }}\n}}\n\n/// `(name, type)` of every application metric in the spec.\npub const SPEC_METRICS: &[(&str, &str)] = &[\n{names}];\n",
         field_list.join(", ")
     );
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".to_owned())).join("metrics_gen.rs");

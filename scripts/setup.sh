@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
-# Prometheus 2.x (promtool), docker-compose v1, espeak-ng, OpenBLAS (the daemon's CPU matrix
+# Prometheus 2.x (promtool), docker-compose v1, espeak-ng, redis-server (the cache tests run a
+# real one), OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
 # packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
@@ -13,6 +14,7 @@ need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v redis-server >/dev/null || need+=(redis-server)
 command -v npm >/dev/null || need+=(nodejs npm)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 if [ ${#need[@]} -gt 0 ]; then
@@ -21,8 +23,11 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
-  # The Debian prometheus package starts a server on :9090; tests run their own.
-  $sudo systemctl stop prometheus 2>/dev/null || $sudo service prometheus stop 2>/dev/null || true
+  # The Debian prometheus and redis-server packages start servers (:9090, :6379); tests run
+  # their own on free ports.
+  for svc in prometheus redis-server; do
+    $sudo systemctl stop "$svc" 2>/dev/null || $sudo service "$svc" stop 2>/dev/null || true
+  done
 fi
 
 if [ ! -x .tools/venv/bin/check-jsonschema ]; then

@@ -2,10 +2,12 @@
 //! real Prometheus 2.42 scraping three real daemons (healthy; without models; with injected
 //! faults). After a mixed load it asserts, through Prometheus's HTTP API, that every target is
 //! up, every dashboard query returns data, every recording rule has a value and no rule failed;
-//! then that ModelNotLoaded, HighErrorRate and AutoVoiceDown fire for the right instance; and
+//! then that ModelNotLoaded, HighErrorRate and AutoVoiceDown fire for the right instance, and
+//! CacheBackendFailing when the healthy daemon's Redis (a real `redis-server`) is killed; and
 //! that `avctl check-live` passes on the daemon.
 //!
-//! Needs the release binaries, `prometheus` and `espeak-ng` (scripts/test.sh provides them):
+//! Needs the release binaries, `prometheus`, `redis-server` and `espeak-ng` (scripts/test.sh
+//! provides them):
 //! `cargo test -p autovoice-e2e -- --ignored --nocapture`.
 
 use autovoice_e2e::{Procs, Prom, TIMEOUT, free_port, release_bin, repo, wait_for};
@@ -221,7 +223,17 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
     if !o.status.success() {
         return Err(format!("generate: {}", String::from_utf8_lossy(&o.stderr)));
     }
-    start_daemon(procs, dir, "app", ports.app, &[])?;
+    let redis_port = free_port()?;
+    let mut cmd = Command::new("redis-server");
+    cmd.args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
+        .arg("--dir")
+        .arg(dir);
+    procs.spawn("redis", cmd, &dir.join("redis.log"))?;
+    let redis_url = format!("redis://127.0.0.1:{redis_port}/0");
+    wait_for("Redis answers", Duration::from_secs(20), || {
+        Ok(std::net::TcpStream::connect(("127.0.0.1", redis_port)).ok().map(|_| ()))
+    })?;
+    start_daemon(procs, dir, "app", ports.app, &["--redis-url", &redis_url])?;
     start_daemon(procs, dir, "nomodel", ports.nomodel, &["--skip-models"])?;
     start_daemon(procs, dir, "faulty", ports.faulty, &["--inject-faults", "1"])?;
     let mut cmd = Command::new("prometheus");
@@ -276,6 +288,27 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
     fires_for(&prom, "HighErrorRate", "")?;
     procs.kill("faulty")?;
     fires_for(&prom, "AutoVoiceDown", &format!("127.0.0.1:{}", ports.faulty))?;
+    if !prom.firing("CacheBackendFailing")?.is_empty() {
+        return Err("CacheBackendFailing fires while Redis is up".to_owned());
+    }
+    procs.kill("redis")?;
+    fires_for(&prom, "CacheBackendFailing", &format!("127.0.0.1:{}", ports.app))?;
+    // The daemon keeps serving, uncached, and says so on /ready.
+    let r = post(
+        ports.app,
+        "/synthesize",
+        "application/json",
+        br#"{"text": "Redis is gone.", "speaker_id": "alto"}"#,
+    )?;
+    let ready = http::get(&url(ports.app, "/ready"), TIMEOUT)?;
+    if r.status != 200 || ready.status != 200 || !ready.text().contains(r#""state":"down""#) {
+        return Err(format!(
+            "without Redis: synthesize {}, ready {} {}",
+            r.status,
+            ready.status,
+            ready.text()
+        ));
+    }
     // 5. check-live on the healthy daemon.
     let o = avctl(&ports, &["check-live", &url(ports.app, ""), "-q"])?;
     eprintln!("{}", String::from_utf8_lossy(&o.stderr).trim_end());
@@ -301,7 +334,7 @@ fn generated_stack_works_against_a_real_prometheus_and_daemon() {
         // `procs` drops here: every child is killed and reaped, on success or failure.
     };
     if let Err(e) = &result {
-        for log in ["app", "nomodel", "faulty", "prometheus"] {
+        for log in ["app", "nomodel", "faulty", "prometheus", "redis"] {
             let text = std::fs::read_to_string(tmp.join(format!("{log}.log"))).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(15).collect();
             eprintln!(

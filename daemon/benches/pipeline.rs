@@ -14,10 +14,17 @@ const TEXT: &str =
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let state = AppState::new(Config::for_tests(), speakers::builtin(), None).expect("state");
+    // Uncached: every run must do the work (benches/cache.rs measures the cache).
+    let cfg = Config { cache_bytes: 0, ..Config::for_tests() };
+    let state = AppState::new(cfg, speakers::builtin(), None).expect("state");
     state.load_models();
     let req = SynthesisRequest { text: TEXT.to_owned(), speaker_id: "alto".to_owned(), format: None };
-    let bytes = rt.block_on(synthesize(&state, &req)).expect("synthesis (is espeak-ng installed?)").wav;
+    let bytes = rt
+        .block_on(synthesize(&state, &req))
+        .expect("synthesis (is espeak-ng installed?)")
+        .output
+        .wav
+        .clone();
     let audio = wav::decode(&bytes, false).expect("wav");
     let secs = audio.duration_secs();
     println!("utterance: {secs:.2} s of audio");

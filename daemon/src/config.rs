@@ -59,12 +59,36 @@ pub struct Config {
     /// it, speakers enrolled through `POST /speakers` last until the daemon exits.
     #[arg(long, env = "AUTOVOICE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Bytes of audio the in-memory synthesis cache may hold (least recently used entries are
+    /// evicted first); 0 turns it off.
+    #[arg(long, env = "AUTOVOICE_CACHE_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub cache_bytes: usize,
+    /// Redis for the shared synthesis cache and enrolled speakers (`redis://[:password@]host:port/db`).
+    /// Without it the cache is in memory only and speakers stay in --data-dir.
+    #[arg(long, env = "AUTOVOICE_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Seconds a synthesis stays in the Redis cache.
+    #[arg(long, env = "AUTOVOICE_CACHE_TTL_SECS", default_value_t = 86_400)]
+    pub cache_ttl_secs: u64,
+    /// Timeout of one Redis command on the request path, in milliseconds: past it the request
+    /// is served uncached.
+    #[arg(long, env = "AUTOVOICE_REDIS_TIMEOUT_MS", default_value_t = 50)]
+    pub redis_timeout_ms: u64,
+    /// With --redis-url, keep enrolled speakers in --data-dir (per replica) instead of Redis:
+    /// for a Redis that evicts keys or has no AOF.
+    #[arg(long, env = "AUTOVOICE_LOCAL_SPEAKERS")]
+    pub local_speakers: bool,
     /// Start without loading the signal path (the model stays "not loaded"); for alert tests.
     #[arg(long, env = "AUTOVOICE_SKIP_MODELS")]
     pub skip_models: bool,
 }
 
 impl Config {
+    /// The weight file of the configured CREPE capacity.
+    pub fn crepe_capacity_file(&self) -> &'static str {
+        crate::models::crepe::Capacity::from(self.crepe_capacity).file()
+    }
+
     /// Defaults for in-process tests: the CLI defaults with no arguments.
     pub fn for_tests() -> Self {
         Self::parse_from(["autovoiced", "--models-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/../models")])

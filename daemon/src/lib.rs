@@ -1,8 +1,10 @@
 //! The AutoVoice daemon as a library, in layers: `api` (HTTP and WebSocket, the only place
 //! that knows axum) over `pipeline` (the voice service) over the state, the signal path
-//! (`dsp`), the neural models (`models`), `wav`, `speakers` and the spec's `metrics`.
+//! (`dsp`), the neural models (`models`), `wav`, `speakers`, the synthesis `cache` with its
+//! Redis (`shared`) and the spec's `metrics`.
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod dsp;
 pub mod gpu;
@@ -11,6 +13,7 @@ pub mod metrics;
 pub mod models;
 pub mod pipeline;
 pub mod quality;
+pub mod shared;
 pub mod speakers;
 pub mod state;
 pub mod wav;

@@ -34,6 +34,10 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(backend = dsp::backend_name(), auth = state.token.is_some(), "starting AutoVoice daemon");
+    if let Err(e) = state.connect_shared().await {
+        tracing::error!(error = %e, "cannot start");
+        return ExitCode::from(2);
+    }
     if cfg.skip_models {
         tracing::warn!("--skip-models: the signal path is not loaded; /ready stays 503");
     } else {

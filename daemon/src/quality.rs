@@ -23,7 +23,7 @@ pub struct Quality {
 }
 
 /// What one measurement found.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Measured {
     /// Median F0 of the voiced output frames, Hz.
     pub output_f0: Option<f64>,

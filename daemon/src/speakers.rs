@@ -160,9 +160,7 @@ impl Store {
             Err(source) => return Err(SpeakerError::Io { action: "read", path, source }),
         };
         for (i, e) in list.iter().enumerate() {
-            if e.embedding.len() != crate::models::speaker::EMBEDDING
-                || e.embedding.iter().any(|v| !v.is_finite())
-            {
+            if !embedding_ok(&e.embedding) {
                 return Err(SpeakerError::Embedding { path, index: i + 1, id: e.speaker.id.clone() });
             }
         }
@@ -192,6 +190,25 @@ impl Store {
             SpeakerError::Io { action: "write", path: self.path.clone(), source }
         })
     }
+}
+
+fn embedding_ok(e: &[f32]) -> bool {
+    e.len() == crate::models::speaker::EMBEDDING && e.iter().all(|v| v.is_finite())
+}
+
+/// Checks one enrollment record read from elsewhere (the shared store): its id, its
+/// parameters and its embedding.
+pub fn check_record(e: &Enrolled) -> Result<(), SpeakerError> {
+    check_id(&e.speaker.id)?;
+    validate(std::slice::from_ref(&e.speaker))?;
+    if !embedding_ok(&e.embedding) {
+        return Err(SpeakerError::Invalid(format!(
+            "speaker `{}` has a malformed embedding; expected {} finite values",
+            e.speaker.id,
+            crate::models::speaker::EMBEDDING
+        )));
+    }
+    Ok(())
 }
 
 /// Checks an id for enrollment: 1-32 characters of `a-z`, `0-9`, `_`, `-`.

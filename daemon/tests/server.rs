@@ -186,21 +186,22 @@ async fn overload_is_refused_at_once_while_health_and_metrics_answer() {
     let _slot = state.limiter.acquire(Duration::from_secs(1)).await.expect("slot");
     // One request may queue; the rest are refused immediately.
     let body = tone_wav(200.0, 0.5, 8000);
-    let request = {
-        let mut v = format!("POST /convert?pitch_shift=3 HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    // Distinct requests: identical ones would join the queued one (single flight), not queue.
+    let request = |shift: u32| {
+        let mut v = format!("POST /convert?pitch_shift={shift} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
         v.extend_from_slice(&body);
         v
     };
     let queued = tokio::spawn({
-        let r = request.clone();
+        let r = request(3);
         async move { raw(addr, &r).await }
     });
     while state.limiter.waiting() == 0 {
         tokio::task::yield_now().await;
     }
-    for _ in 0..5 {
+    for shift in 4..9 {
         let start = Instant::now();
-        let answer = raw(addr, &request).await;
+        let answer = raw(addr, &request(shift)).await;
         assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
         assert!(answer.to_ascii_lowercase().contains("retry-after: 1"), "{answer}");
         assert!(start.elapsed() < Duration::from_secs(2), "503 must be immediate");

@@ -90,10 +90,12 @@ pub fn label_sets(index: &Index<'_>, f: &Family<'_>) -> (Labels, Option<Labels>)
         // A label some selectors constrain and others do not splits the family in two.
         let constrained =
             f.selectors.iter().filter(|vs| vs.matchers.matchers.iter().any(|x| x.name == *l)).count();
-        if split_label.is_none() && constrained > 0 && constrained < f.selectors.len() {
-            if let Some(o) = candidates.iter().find(|v| !matchers.iter().all(|x| ok(&x.op, &x.value, v))) {
-                split_label = Some((l.clone(), o.clone()));
-            }
+        if split_label.is_none()
+            && constrained > 0
+            && constrained < f.selectors.len()
+            && let Some(o) = candidates.iter().find(|v| !matchers.iter().all(|x| ok(&x.op, &x.value, v)))
+        {
+            split_label = Some((l.clone(), o.clone()));
         }
     }
     if let Some((l, v)) = split_label {

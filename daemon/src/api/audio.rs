@@ -1,10 +1,12 @@
 //! `POST /synthesize` (text to a speaker's voice) and `POST /convert` (an uploaded WAV file to
 //! a speaker and/or pitch shift). WAV answers carry what the transform did and, when measured,
-//! the output's F0, pitch error and speaker similarity as headers.
+//! the output's F0, pitch error and speaker similarity as headers, and `x-autovoice-cache`
+//! says whether the answer was computed or served from the cache.
 
 use super::error::ApiError;
 use super::extract::{LimitedBody, QueryPairs, Synthesis};
-use crate::pipeline::{self, ConvertRequest, Output};
+use crate::cache::Source;
+use crate::pipeline::{self, Answer, ConvertRequest};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
@@ -17,8 +19,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn synthesize(State(state): State<AppState>, Synthesis(req): Synthesis) -> Result<Response, ApiError> {
-    let out = pipeline::synthesize(&state, &req).await?;
-    Ok(wav_response(out, Some(&req.speaker_id)))
+    let answer = pipeline::synthesize(&state, &req).await?;
+    Ok(wav_response(&answer, Some(&req.speaker_id)))
 }
 
 async fn convert(
@@ -28,14 +30,24 @@ async fn convert(
 ) -> Result<Response, ApiError> {
     let req = ConvertRequest::from_pairs(query.iter())?;
     // An unknown speaker is refused before the upload is read.
-    pipeline::synthesis::check_convert(&state, &req)?;
+    pipeline::synthesis::check_convert(&state, &req).await?;
     let LimitedBody(bytes) = LimitedBody::read(&state, body).await?;
-    let out = pipeline::convert(&state, &req, &bytes).await?;
-    Ok(wav_response(out, req.speaker_id.as_deref()))
+    let answer = pipeline::convert(&state, &req, bytes).await?;
+    Ok(wav_response(&answer, req.speaker_id.as_deref()))
 }
 
-fn wav_response(out: Output, speaker: Option<&str>) -> Response {
-    let report = out.report;
+/// `x-autovoice-cache`: where the answer came from.
+pub fn cache_header(source: Source) -> &'static str {
+    match source {
+        Source::Memory => "hit-memory",
+        Source::Redis => "hit-redis",
+        Source::Flight => "hit-inflight",
+        Source::Computed => "miss",
+    }
+}
+
+fn wav_response(answer: &Answer, speaker: Option<&str>) -> Response {
+    let report = answer.output.report;
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
     let mut put = |k: &'static str, v: String| {
@@ -50,6 +62,7 @@ fn wav_response(out: Output, speaker: Option<&str>) -> Response {
     if let Some(s) = speaker {
         put("x-autovoice-speaker", s.to_owned());
     }
+    put("x-autovoice-cache", cache_header(answer.source).to_owned());
     if let Some(m) = report.measured {
         if let Some(f) = m.output_f0 {
             put("x-autovoice-output-f0", format!("{f:.1}"));
@@ -61,5 +74,5 @@ fn wav_response(out: Output, speaker: Option<&str>) -> Response {
             put("x-autovoice-speaker-similarity", format!("{s:.4}"));
         }
     }
-    (StatusCode::OK, headers, out.wav).into_response()
+    (StatusCode::OK, headers, answer.output.wav.clone()).into_response()
 }

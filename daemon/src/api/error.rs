@@ -33,6 +33,8 @@ pub enum ApiError {
     /// The signal path serves but a neural model is not loaded: why, and how to fix it.
     ModelsMissing(String),
     InjectedFault,
+    /// The shared store (Redis) did not answer; the request may succeed once it is back.
+    StoreUnavailable(String),
     Internal(String),
 }
 
@@ -56,6 +58,7 @@ impl ApiError {
             Self::Timeout => ErrorType::Timeout,
             Self::NotReady | Self::ModelsMissing(_) => ErrorType::NotReady,
             Self::InjectedFault => ErrorType::InjectedFault,
+            Self::StoreUnavailable(_) => ErrorType::StoreUnavailable,
             Self::Internal(_) => ErrorType::Internal,
         }
     }
@@ -74,7 +77,9 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Overloaded(_) | Self::NotReady | Self::ModelsMissing(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded(_) | Self::NotReady | Self::ModelsMissing(_) | Self::StoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::InjectedFault | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -93,6 +98,7 @@ impl ApiError {
             | Self::InvalidParameter(m)
             | Self::Conflict(m)
             | Self::ModelsMissing(m)
+            | Self::StoreUnavailable(m)
             | Self::Internal(m) => m.clone(),
             Self::Unauthorized => "missing or wrong bearer token".to_owned(),
             Self::NotFound => "no such route".to_owned(),
@@ -143,15 +149,23 @@ impl From<RequestError> for ApiError {
 
 impl From<PipelineError> for ApiError {
     fn from(e: PipelineError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&PipelineError> for ApiError {
+    fn from(e: &PipelineError) -> Self {
         let m = e.to_string();
         match e {
-            PipelineError::Request(r) => r.into(),
+            PipelineError::Request(r) => r.clone().into(),
+            // A shared result's error is answered as if this request had met it itself.
+            PipelineError::Shared(inner) => Self::from(inner.as_ref()),
             PipelineError::UnknownSpeaker { .. } => Self::UnknownSpeaker(m),
             PipelineError::NotReady => Self::NotReady,
             PipelineError::ModelsMissing(_) => Self::ModelsMissing(m),
             PipelineError::InjectedFault => Self::InjectedFault,
             PipelineError::Rejected(Rejected::Overloaded { retry_after_secs }) => {
-                Self::Overloaded(retry_after_secs)
+                Self::Overloaded(*retry_after_secs)
             }
             PipelineError::Rejected(Rejected::Timeout) | PipelineError::Timeout => Self::Timeout,
             PipelineError::Wav(WavError::Empty(_)) => Self::EmptyInput(m),
@@ -162,6 +176,9 @@ impl From<PipelineError> for ApiError {
                 Self::InvalidParameter(m)
             }
             PipelineError::Enroll(EnrollError::Taken(_)) => Self::Conflict(m),
+            PipelineError::SpeakerStore(_) | PipelineError::Enroll(EnrollError::Shared(_)) => {
+                Self::StoreUnavailable(m)
+            }
             PipelineError::Rejected(Rejected::Closed)
             | PipelineError::Frontend(_)
             | PipelineError::Enroll(EnrollError::Store(_) | EnrollError::Poisoned)
@@ -177,7 +194,10 @@ mod tests {
 
     #[test]
     fn domain_errors_keep_their_status_and_message() {
-        let cases: [(PipelineError, u16, &str); 5] = [
+        let shared = PipelineError::Shared(std::sync::Arc::new(PipelineError::Timeout));
+        let cases: [(PipelineError, u16, &str); 7] = [
+            (shared, 504, "timeout"),
+            (PipelineError::SpeakerStore("Redis: timeout".into()), 503, "store_unavailable"),
             (PipelineError::Rejected(Rejected::Overloaded { retry_after_secs: 1 }), 503, "overloaded"),
             (PipelineError::Rejected(Rejected::Timeout), 504, "timeout"),
             (PipelineError::Wav(WavError::Unsupported("3 channels".into())), 415, "unsupported_audio"),
@@ -188,7 +208,7 @@ mod tests {
             let message = e.to_string();
             let api = ApiError::from(e);
             assert_eq!((api.status().as_u16(), api.error_type().as_str()), (status, kind), "{api}");
-            if !matches!(api, ApiError::Overloaded(_) | ApiError::Timeout) {
+            if !matches!(api, ApiError::Overloaded(_) | ApiError::Timeout | ApiError::NotReady) {
                 assert_eq!(api.message(), message, "the domain message reaches the client");
             }
         }

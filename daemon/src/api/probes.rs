@@ -1,5 +1,5 @@
 //! Probes and metrics: `/health` (the process answers), `/ready` (the signal path and both
-//! neural models are loaded) and `/metrics` (the spec's families, text format).
+//! neural models are loaded; it also reports the cache and Redis, which never fail it) and `/metrics` (the spec's families, text format).
 
 use super::error::ApiError;
 use crate::state::{AppState, ModelStatus};
@@ -41,8 +41,22 @@ async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
         "status": "ready",
         "backend": crate::dsp::backend_name(),
         "models": models,
+        "cache": cache_state(&state),
     }))
     .into_response())
+}
+
+/// The cache and speaker store as `/ready` reports them. Redis being down never fails
+/// readiness: the daemon serves uncached.
+fn cache_state(state: &AppState) -> serde_json::Value {
+    let memory = state.cache.memory_size().map(|(entries, bytes, capacity)| {
+        serde_json::json!({"entries": entries, "bytes": bytes, "capacity_bytes": capacity})
+    });
+    let redis = state
+        .redis
+        .as_ref()
+        .map(|r| serde_json::json!({"address": r.address, "state": if r.is_up() { "up" } else { "down" }}));
+    serde_json::json!({"memory": memory, "redis": redis, "speakers": state.speaker_store_kind()})
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

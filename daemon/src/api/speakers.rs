@@ -18,7 +18,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Every speaker; enrolled ones with `enrolled: true` and their recording's F0 statistics.
 async fn list(State(state): State<AppState>) -> Response {
-    let list: Vec<serde_json::Value> = state.speaker_list().iter().map(|s| describe(s)).collect();
+    let list: Vec<serde_json::Value> = state.speaker_list_fresh().await.iter().map(|s| describe(s)).collect();
     axum::Json(serde_json::json!({ "speakers": list })).into_response()
 }
 

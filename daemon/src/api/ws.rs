@@ -56,8 +56,8 @@ async fn session(state: AppState, mut socket: WebSocket) {
 
 async fn handle(state: &AppState, bytes: &[u8]) -> Result<Vec<Message>, ApiError> {
     let req = SynthesisRequest::parse(&state.cfg, bytes)?;
-    let out = pipeline::synthesize(state, &req).await?;
-    let (wav, report) = (out.wav, out.report);
+    let answer = pipeline::synthesize(state, &req).await?;
+    let (wav, report) = (&answer.output.wav, answer.output.report);
     let mut frames: Vec<Message> = wav.chunks(CHUNK).map(|c| Message::Binary(c.to_vec().into())).collect();
     let done = serde_json::json!({
         "done": true,
@@ -68,6 +68,7 @@ async fn handle(state: &AppState, bytes: &[u8]) -> Result<Vec<Message>, ApiError
         "output_f0": report.measured.and_then(|m| m.output_f0),
         "pitch_error_cents": report.measured.and_then(|m| m.pitch_error_cents),
         "speaker_similarity": report.measured.and_then(|m| m.similarity),
+        "cache": super::audio::cache_header(answer.source),
     });
     frames.push(Message::Text(done.to_string().into()));
     Ok(frames)

@@ -62,7 +62,7 @@ pub async fn enroll(
         target_f0: f0.median_hz.clamp(50.0, 500.0),
         formant_scale: req.formant_scale,
     };
-    let entry = state.enroll(Enrolled { speaker, f0, embedding })?;
+    let entry = state.enroll(Enrolled { speaker, f0, embedding }).await?;
     tracing::info!(speaker = %entry.speaker.id, f0 = entry.speaker.target_f0, "speaker enrolled");
     Ok(entry)
 }

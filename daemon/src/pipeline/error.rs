@@ -64,6 +64,10 @@ pub enum PipelineError {
     NonFinite,
     /// A worker thread panicked or was cancelled.
     Worker(String),
+    /// The shared speaker store (Redis) could not be asked whether a speaker exists.
+    SpeakerStore(String),
+    /// The error of an identical request whose result this one shared (single flight).
+    Shared(std::sync::Arc<PipelineError>),
 }
 
 impl std::fmt::Display for PipelineError {
@@ -83,6 +87,8 @@ impl std::fmt::Display for PipelineError {
             Self::Enroll(e) => e.fmt(f),
             Self::NonFinite => f.write_str("the signal path produced non-finite samples"),
             Self::Worker(m) => write!(f, "worker failed: {m}"),
+            Self::SpeakerStore(m) => write!(f, "the shared speaker store is unavailable: {m}"),
+            Self::Shared(e) => e.fmt(f),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Start-up: builds and warms the signal path, loads CREPE and the speaker encoder, and embeds
 //! the built-in speakers' reference utterances.
 
+use super::cached;
 use super::frontend;
 use super::voice::{Target, transform};
 use crate::dsp::{self, Dsp, Engine};
@@ -25,6 +26,8 @@ impl AppState {
         let d = Dsp::<Engine>::new(Default::default(), 1024, 256);
         let warm: Vec<f32> = (0..4096).map(|i| (i as f32 * 0.06).sin() * 0.3).collect();
         let _ = dsp::to_vec(d.pitch_shift(d.tensor(&warm), 1.5, 1.0));
+        let espeak = espeak_version(&self.cfg.espeak);
+        self.set_fingerprint(cached::fingerprint(&espeak, b"", false));
         if self.dsp.set(d).is_ok() {
             self.set_status(Model::SignalPath, ModelStatus::Loaded);
             tracing::info!(backend = dsp::backend_name(), "signal path loaded and warmed up");
@@ -43,6 +46,9 @@ impl AppState {
         if let (Ok(crepe), Ok(encoder)) = (crepe, encoder) {
             let _ = self.quality.set(Quality { crepe, encoder });
             self.embed_builtin_speakers();
+            let weights =
+                weights_digest(dir, &[self.cfg.crepe_capacity_file(), crate::models::speaker::FILE]);
+            self.set_fingerprint(cached::fingerprint(&espeak, &weights, !self.cfg.no_quality));
             self.set_status(Model::Crepe, ModelStatus::Loaded);
             self.set_status(Model::SpeakerEncoder, ModelStatus::Loaded);
             tracing::info!(dir = %dir.display(), "CREPE and speaker encoder loaded");
@@ -78,4 +84,27 @@ pub fn reference_utterance(
     let audio = frontend::speak_blocking(espeak, &speaker.base_voice, REFERENCE_TEXT)?;
     let target = Target { f0: Some(speaker.target_f0), semitones: 0.0, formant_scale: speaker.formant_scale };
     Ok(transform(dsp, &scratch, &audio, target)?.0)
+}
+
+/// `espeak-ng --version`'s line: another front-end build may speak differently.
+fn espeak_version(espeak: &Path) -> String {
+    std::process::Command::new(espeak)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// SHA-256 over the named weight files (name and content): new weights are new cache keys.
+fn weights_digest(dir: &Path, files: &[&str]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.as_bytes());
+        match std::fs::read(dir.join(f)) {
+            Ok(bytes) => h.update(&bytes),
+            Err(e) => h.update(e.to_string().as_bytes()),
+        }
+    }
+    h.finalize().to_vec()
 }

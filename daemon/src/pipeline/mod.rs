@@ -2,6 +2,7 @@
 //! deadline, blocking threads), the espeak-ng front end, the voice transform, quality
 //! measurement, enrollment and model loading. Nothing here knows HTTP.
 
+pub mod cached;
 pub mod enroll;
 pub mod error;
 pub mod frontend;
@@ -14,4 +15,4 @@ pub mod voice;
 
 pub use error::{PipelineError, RequestError};
 pub use request::{ConvertRequest, EnrollRequest, SynthesisRequest};
-pub use synthesis::{Output, convert, synthesize};
+pub use synthesis::{Answer, Output, convert, synthesize};

@@ -18,13 +18,16 @@ pub struct SynthesisRequest {
 }
 
 impl SynthesisRequest {
-    /// Parses a JSON body and checks it: non-empty text within `max_text_chars`, WAV output.
+    /// Parses a JSON body and checks it: non-empty text within `max_text_chars` (whitespace
+    /// runs collapsed to one space), WAV output.
     pub fn parse(cfg: &Config, bytes: &[u8]) -> Result<Self, RequestError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(RequestError::EmptyBody);
         }
-        let req: Self = serde_json::from_slice(bytes).map_err(|e| RequestError::Json(e.to_string()))?;
-        if req.text.trim().is_empty() {
+        let mut req: Self = serde_json::from_slice(bytes).map_err(|e| RequestError::Json(e.to_string()))?;
+        // Runs of whitespace are one space to the front end; the cache key uses the same text.
+        req.text = req.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if req.text.is_empty() {
             return Err(RequestError::EmptyText);
         }
         let chars = req.text.chars().count();
@@ -139,6 +142,9 @@ mod tests {
         );
         let ok = SynthesisRequest::parse(&cfg, br#"{"text":"Hi.","speaker_id":"alto","format":"wav"}"#);
         assert_eq!(ok.map(|r| r.speaker_id).ok().as_deref(), Some("alto"));
+        let spaced =
+            SynthesisRequest::parse(&cfg, b"{\"text\":\"  Hi,\\n\\tthere.  \",\"speaker_id\":\"alto\"}");
+        assert_eq!(spaced.map(|r| r.text).ok().as_deref(), Some("Hi, there."));
     }
 
     #[test]

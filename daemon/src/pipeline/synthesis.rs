@@ -1,39 +1,53 @@
-//! Synthesis and conversion: a validated request through admission, the front end, the voice
-//! transform, the quality measurement and WAV encoding, counted in the spec's metrics.
+//! Synthesis and conversion: a validated request through the cache (memory, Redis, single
+//! flight) and, on a miss, admission, the front end, the voice transform, the quality
+//! measurement and WAV encoding, counted in the spec's metrics.
 
+use super::cached::{self, convert_key, synthesis_key};
 use super::error::PipelineError;
 use super::frontend;
 use super::measure::{Goal, measure};
 use super::request::{ConvertRequest, SynthesisRequest};
 use super::run::{admitted, blocking};
 use super::voice::{self, Report, Target, step};
+use crate::cache::Source;
 use crate::metrics::label::{Operation, Task};
 use crate::state::{AppState, SpeakerEntry};
 use crate::wav::{self, Audio};
+use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// A finished answer: the WAV file and what the transform did.
 #[derive(Debug)]
 pub struct Output {
-    pub wav: Vec<u8>,
+    pub wav: Bytes,
     pub report: Report,
 }
 
-fn unknown_speaker(state: &AppState, id: &str) -> PipelineError {
-    let known = state.speaker_list().iter().map(|s| s.speaker.id.clone()).collect();
-    PipelineError::UnknownSpeaker { id: id.to_owned(), known }
+/// An answer and where it came from (computed, or which cache tier).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub output: Arc<Output>,
+    pub source: Source,
 }
 
-/// The speaker `id`, or `UnknownSpeaker` listing the known ones.
-pub fn find_speaker(state: &AppState, id: &str) -> Result<Arc<SpeakerEntry>, PipelineError> {
-    state.speaker(id).ok_or_else(|| unknown_speaker(state, id))
+/// The speaker `id`, or `UnknownSpeaker` listing the known ones. With a shared speaker store,
+/// a speaker enrolled on another replica is found there.
+pub async fn find_speaker(state: &AppState, id: &str) -> Result<Arc<SpeakerEntry>, PipelineError> {
+    match state.find_speaker(id).await {
+        Ok(Some(e)) => Ok(e),
+        Ok(None) => {
+            let known = state.speaker_list().iter().map(|s| s.speaker.id.clone()).collect();
+            Err(PipelineError::UnknownSpeaker { id: id.to_owned(), known })
+        }
+        Err(e) => Err(PipelineError::SpeakerStore(e.to_string())),
+    }
 }
 
 /// Synthesizes one request. Counted in the synthesis metrics whatever the outcome (unknown
 /// speakers excepted: their ids are unbounded).
-pub async fn synthesize(state: &AppState, req: &SynthesisRequest) -> Result<Output, PipelineError> {
-    let entry = find_speaker(state, &req.speaker_id)?;
+pub async fn synthesize(state: &AppState, req: &SynthesisRequest) -> Result<Answer, PipelineError> {
+    let entry = find_speaker(state, &req.speaker_id).await?;
     let start = Instant::now();
     let result = synthesize_for(state, req, &entry).await;
     state.metrics.synthesis_duration_seconds.observe(start.elapsed().as_secs_f64());
@@ -45,64 +59,71 @@ async fn synthesize_for(
     state: &AppState,
     req: &SynthesisRequest,
     entry: &Arc<SpeakerEntry>,
-) -> Result<Output, PipelineError> {
-    if !state.can_serve() {
-        return Err(PipelineError::NotReady);
-    }
+) -> Result<Answer, PipelineError> {
+    let fp = state.fingerprint().ok_or(PipelineError::NotReady)?;
     if state.inject_fault() {
         return Err(PipelineError::InjectedFault);
     }
-    admitted(state, async {
-        let start = Instant::now();
-        let front = frontend::speak(&state.cfg.espeak, &entry.speaker.base_voice, &req.text).await;
-        voice::record(&state.metrics, Operation::TtsFrontend, start, front.is_ok());
-        let target = Target {
-            f0: Some(entry.speaker.target_f0),
-            semitones: 0.0,
-            formant_scale: entry.speaker.formant_scale,
-        };
-        let goal = Goal { speaker: Some(entry.clone()), task: Task::Synthesis };
-        transform_and_encode(state, front?, target, goal).await
+    let key = synthesis_key(&fp, &req.text, entry);
+    let (st, text, entry) = (state.clone(), req.text.clone(), entry.clone());
+    let (output, source) = cached::through(state, key, move || async move {
+        admitted(&st, async {
+            let start = Instant::now();
+            let front = frontend::speak(&st.cfg.espeak, &entry.speaker.base_voice, &text).await;
+            voice::record(&st.metrics, Operation::TtsFrontend, start, front.is_ok());
+            let target = Target {
+                f0: Some(entry.speaker.target_f0),
+                semitones: 0.0,
+                formant_scale: entry.speaker.formant_scale,
+            };
+            let goal = Goal { speaker: Some(entry.clone()), task: Task::Synthesis };
+            transform_and_encode(&st, front?, target, goal).await
+        })
+        .await
     })
-    .await
+    .await?;
+    Ok(Answer { output, source })
 }
 
 /// Checks a conversion's speaker before the body is read: an unknown one is a 404 at once.
-pub fn check_convert(state: &AppState, req: &ConvertRequest) -> Result<(), PipelineError> {
+pub async fn check_convert(
+    state: &AppState,
+    req: &ConvertRequest,
+) -> Result<Option<Arc<SpeakerEntry>>, PipelineError> {
     match &req.speaker_id {
-        Some(id) => find_speaker(state, id).map(|_| ()),
-        None => Ok(()),
+        Some(id) => find_speaker(state, id).await.map(Some),
+        None => Ok(None),
     }
 }
 
 /// Converts an uploaded WAV file to the request's speaker and/or pitch shift.
-pub async fn convert(state: &AppState, req: &ConvertRequest, upload: &[u8]) -> Result<Output, PipelineError> {
-    check_convert(state, req)?;
-    if !state.can_serve() {
-        return Err(PipelineError::NotReady);
-    }
-    let m = &state.metrics;
+pub async fn convert(state: &AppState, req: &ConvertRequest, upload: Bytes) -> Result<Answer, PipelineError> {
+    let entry = check_convert(state, req).await?;
+    let fp = state.fingerprint().ok_or(PipelineError::NotReady)?;
     let start = Instant::now();
-    let result = async {
-        let audio = step(m, Operation::Decode, || wav::decode(upload, false).map_err(PipelineError::from))?;
-        if audio.duration_secs() > state.cfg.max_audio_secs {
+    let key = convert_key(&fp, &upload, entry.as_deref(), req.pitch_shift);
+    let (st, shift) = (state.clone(), req.pitch_shift);
+    let result = cached::through(state, key, move || async move {
+        let m = &st.metrics;
+        let audio = step(m, Operation::Decode, || wav::decode(&upload, false).map_err(PipelineError::from))?;
+        if audio.duration_secs() > st.cfg.max_audio_secs {
             return Err(PipelineError::AudioTooLong {
                 secs: audio.duration_secs(),
-                limit: state.cfg.max_audio_secs,
+                limit: st.cfg.max_audio_secs,
             });
         }
-        let entry = req.speaker_id.as_deref().and_then(|s| state.speaker(s));
         let target = Target {
             f0: entry.as_ref().map(|e| e.speaker.target_f0),
-            semitones: req.pitch_shift,
+            semitones: shift,
             formant_scale: entry.as_ref().map_or(1.0, |e| e.speaker.formant_scale),
         };
         let goal = Goal { speaker: entry, task: Task::Conversion };
-        admitted(state, transform_and_encode(state, audio, target, goal)).await
-    }
+        admitted(&st, transform_and_encode(&st, audio, target, goal)).await
+    })
     .await;
-    voice::record(m, Operation::VoiceConversion, start, result.is_ok());
-    result
+    voice::record(&state.metrics, Operation::VoiceConversion, start, result.is_ok());
+    let (output, source) = result?;
+    Ok(Answer { output, source })
 }
 
 /// The voice transform, the quality measurement and encoding, on a blocking thread.
@@ -120,7 +141,7 @@ async fn transform_and_encode(
         let wav = step(&st.metrics, Operation::Encode, || {
             Ok::<_, PipelineError>(wav::encode(&out.samples, out.sample_rate))
         })?;
-        Ok(Output { wav, report })
+        Ok(Output { wav: wav.into(), report })
     })
     .await
 }

@@ -25,7 +25,7 @@ pub struct Target {
 }
 
 /// What the transform did and, when the neural models are loaded, how the output measured up.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub source_f0: Option<f32>,
     pub ratio: f32,

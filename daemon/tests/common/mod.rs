@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod redis_server;
+
 use autovoice_daemon::config::Config;
 use autovoice_daemon::{AppState, router, speakers, wav};
 use axum::body::Body;

@@ -1,91 +1,29 @@
-//! Shared state: configuration, metrics, the signal path and neural models (once loaded),
-//! speakers with their pre-resolved metric children, enrollment storage and admission control.
+//! Shared state: configuration, metrics, the signal path and neural models (once loaded), the
+//! speaker registry, the synthesis cache and its Redis, and admission control.
+
+mod error;
+mod registry;
+
+pub use error::{EnrollError, StartError};
+pub use registry::SpeakerEntry;
 
 use crate::config::Config;
 use crate::dsp::{Dsp, Engine};
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
-use crate::metrics::label::{Model, Success};
+use crate::metrics::label::Model;
+use crate::pipeline::cached::SynthesisCache;
 use crate::quality::Quality;
-use crate::speakers::{Enrolled, F0Stats, Speaker, SpeakerError, Store};
+use crate::shared::Redis;
+use crate::shared::speakers::SharedSpeakers;
+use crate::speakers::{Enrolled, Speaker, Store};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-
-/// Why the daemon cannot start with this configuration.
-#[derive(Debug)]
-pub enum StartError {
-    Speakers(SpeakerError),
-    TooManySpeakers { count: usize },
-    Metrics(prometheus::Error),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Speakers(e) => e.fmt(f),
-            Self::TooManySpeakers { count } => {
-                write!(f, "{count} speakers; at most {MAX_SPEAKERS} are allowed")
-            }
-            Self::Metrics(e) => write!(f, "cannot register metrics: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
-
-impl From<SpeakerError> for StartError {
-    fn from(e: SpeakerError) -> Self {
-        Self::Speakers(e)
-    }
-}
-
-/// Why an enrollment was not stored. Nothing changed when this is returned.
-#[derive(Debug)]
-pub enum EnrollError {
-    /// A speaker with this id exists (built in or enrolled).
-    Taken(String),
-    /// The daemon holds `MAX_SPEAKERS` speakers.
-    Full,
-    /// The data directory could not be written.
-    Store(SpeakerError),
-    /// A thread panicked while holding the speaker lists.
-    Poisoned,
-}
-
-impl std::fmt::Display for EnrollError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Taken(id) => write!(f, "speaker `{id}` already exists"),
-            Self::Full => write!(f, "the daemon holds {MAX_SPEAKERS} speakers, its limit"),
-            Self::Store(e) => e.fmt(f),
-            Self::Poisoned => f.write_str("speaker store poisoned"),
-        }
-    }
-}
-
-impl std::error::Error for EnrollError {}
+use std::time::Duration;
 
 /// Speakers at most, built-in and enrolled: the `speaker_id` label's declared bound.
 pub const MAX_SPEAKERS: usize = 100;
-
-/// A speaker with its `synthesis_requests_total` children resolved once, when it is added.
-pub struct SpeakerEntry {
-    pub speaker: Speaker,
-    pub ok: prometheus::IntCounter,
-    pub failed: prometheus::IntCounter,
-    /// Target embedding: the enrollment recording's, or for a built-in speaker its reference
-    /// utterance's (computed when the models load).
-    pub embedding: OnceLock<Vec<f32>>,
-    /// F0 statistics of the enrollment recording (enrolled speakers only).
-    pub f0: Option<F0Stats>,
-}
-
-impl SpeakerEntry {
-    pub fn count(&self, success: bool) {
-        if success { self.ok.inc() } else { self.failed.inc() }
-    }
-}
 
 /// Load state of one model, for `/ready` and the start-up log.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,9 +39,18 @@ pub struct Inner {
     pub dsp: OnceLock<Dsp<Engine>>,
     pub quality: OnceLock<Quality>,
     speakers: RwLock<Vec<Arc<SpeakerEntry>>>,
-    /// Enrolled speakers as persisted; the lock also serialises enrollments.
+    builtin: usize,
+    /// Enrolled speakers as persisted in the file store; the lock also serialises enrollments.
     enrolled: Mutex<Vec<Enrolled>>,
     store: Option<Store>,
+    /// Enrolled speakers on Redis (`--redis-url` without `--local-speakers`).
+    shared_speakers: Option<SharedSpeakers>,
+    /// Whether Redis was checked safe for speakers and local speakers imported.
+    shared_verified: AtomicBool,
+    pub redis: Option<Arc<Redis>>,
+    pub cache: SynthesisCache,
+    /// What every cache key of this process shares; set when the models load.
+    fingerprint: RwLock<Option<[u8; 32]>>,
     status: Mutex<[(Model, ModelStatus); 3]>,
     pub limiter: Limiter,
     /// Bearer token required on the API routes, when set.
@@ -126,7 +73,9 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state; enrolled speakers are read from `cfg.data_dir` when it is set.
+    /// Builds the state; enrolled speakers are read from `cfg.data_dir` when it is set. With
+    /// `cfg.redis_url` the Redis client is created (it connects lazily: call `connect_shared`),
+    /// which needs a tokio runtime.
     pub fn new(cfg: Config, speakers: Vec<Speaker>, token: Option<String>) -> Result<Self, StartError> {
         crate::speakers::validate(&speakers)?;
         let (store, enrolled) = match &cfg.data_dir {
@@ -143,20 +92,42 @@ impl AppState {
             return Err(StartError::TooManySpeakers { count: all.len() });
         }
         let metrics = Metrics::new().map_err(StartError::Metrics)?;
+        let redis = match &cfg.redis_url {
+            Some(url) => Some(
+                Redis::new(url, Duration::from_millis(cfg.redis_timeout_ms), &metrics)
+                    .map_err(|e| StartError::Redis(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let shared_speakers = redis.clone().filter(|_| !cfg.local_speakers).map(SharedSpeakers::new);
+        let builtin = speakers.len();
         let mut entries: Vec<Arc<SpeakerEntry>> =
-            speakers.into_iter().map(|s| Arc::new(entry(&metrics, s, None, None))).collect();
+            speakers.into_iter().map(|s| Arc::new(SpeakerEntry::new(&metrics, s, None, None))).collect();
         for e in &enrolled {
-            entries.push(Arc::new(entry(&metrics, e.speaker.clone(), Some(e.embedding.clone()), Some(e.f0))));
+            entries.push(Arc::new(SpeakerEntry::enrolled(&metrics, e)));
         }
+        let cache = SynthesisCache::new(
+            cfg.cache_bytes,
+            redis.clone(),
+            Duration::from_secs(cfg.cache_ttl_secs.max(1)),
+            &metrics,
+        );
         let limiter = Limiter::new(cfg.concurrency, cfg.queue);
         Ok(Self(Arc::new(Inner {
+            // Speakers live in Redis then; the file is read once, to import it.
+            store: store.filter(|_| shared_speakers.is_none()),
+            shared_speakers,
+            shared_verified: AtomicBool::new(false),
+            redis,
+            cache,
+            fingerprint: RwLock::new(None),
             cfg,
             metrics,
             dsp: OnceLock::new(),
             quality: OnceLock::new(),
             speakers: RwLock::new(entries),
+            builtin,
             enrolled: Mutex::new(enrolled),
-            store,
             status: Mutex::new([
                 (Model::SignalPath, ModelStatus::Loading),
                 (Model::Crepe, ModelStatus::Loading),
@@ -168,6 +139,28 @@ impl AppState {
             request_tag: process_tag(),
             request_seq: AtomicU64::new(0),
         })))
+    }
+
+    /// Connects to Redis when configured: pings it, starts the health task and, for shared
+    /// speakers, checks that Redis keeps them and imports the local ones. Redis being down is
+    /// not an error (the daemon serves uncached and checks again when it answers); a Redis that
+    /// would lose speakers is.
+    pub async fn connect_shared(&self) -> Result<(), StartError> {
+        let Some(redis) = &self.redis else { return Ok(()) };
+        let up = redis.check().await;
+        redis.spawn_health();
+        if !up {
+            tracing::warn!(redis = %redis.address, "Redis does not answer; serving uncached until it does");
+            return Ok(());
+        }
+        match self.verify_shared().await {
+            Ok(()) => Ok(()),
+            Err(registry::Unverified::Unsafe(m)) => Err(StartError::UnsafeStore(m)),
+            Err(registry::Unverified::Unreachable(m)) => {
+                tracing::warn!(redis = %redis.address, error = %m, "speaker store not checked yet; checked again at the first enrollment");
+                Ok(())
+            }
+        }
     }
 
     pub(crate) fn set_status(&self, model: Model, status: ModelStatus) {
@@ -194,33 +187,27 @@ impl AppState {
         self.can_serve() && self.quality.get().is_some()
     }
 
-    pub fn speaker(&self, id: &str) -> Option<Arc<SpeakerEntry>> {
-        self.speakers.read().ok()?.iter().find(|s| s.speaker.id == id).cloned()
+    /// The cache-key fingerprint, once the signal path is loaded.
+    pub fn fingerprint(&self) -> Option<[u8; 32]> {
+        if !self.can_serve() {
+            return None;
+        }
+        self.fingerprint.read().ok().and_then(|f| *f)
     }
 
-    pub fn speaker_list(&self) -> Vec<Arc<SpeakerEntry>> {
-        self.speakers.read().map(|s| s.clone()).unwrap_or_default()
+    pub(crate) fn set_fingerprint(&self, fp: [u8; 32]) {
+        if let Ok(mut f) = self.fingerprint.write() {
+            *f = Some(fp);
+        }
     }
 
-    /// Adds an enrolled speaker: persisted first (when there is a data directory), then
-    /// visible. Fails without changing anything when the id is taken or the limit is reached.
-    pub fn enroll(&self, record: Enrolled) -> Result<Arc<SpeakerEntry>, EnrollError> {
-        let mut enrolled = self.enrolled.lock().map_err(|_| EnrollError::Poisoned)?;
-        if self.speaker(&record.speaker.id).is_some() {
-            return Err(EnrollError::Taken(record.speaker.id));
+    /// Where enrolled speakers are kept: `redis`, `file` or `memory`.
+    pub fn speaker_store_kind(&self) -> &'static str {
+        match (&self.shared_speakers, &self.store) {
+            (Some(_), _) => "redis",
+            (None, Some(_)) => "file",
+            (None, None) => "memory",
         }
-        if self.speaker_list().len() >= MAX_SPEAKERS {
-            return Err(EnrollError::Full);
-        }
-        let mut next = enrolled.clone();
-        next.push(record.clone());
-        if let Some(store) = &self.store {
-            store.save(&next).map_err(EnrollError::Store)?;
-        }
-        *enrolled = next;
-        let e = Arc::new(entry(&self.metrics, record.speaker, Some(record.embedding), Some(record.f0)));
-        self.speakers.write().map_err(|_| EnrollError::Poisoned)?.push(e.clone());
-        Ok(e)
     }
 
     /// Whether to fail this synthesis on purpose (`--inject-faults`): deterministic, every
@@ -238,20 +225,6 @@ impl AppState {
     /// process, so ids stay unique across replicas and restarts.
     pub fn next_request_id(&self) -> String {
         format!("av-{:016x}-{:x}", self.request_tag, self.request_seq.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-fn entry(m: &Metrics, speaker: Speaker, embedding: Option<Vec<f32>>, f0: Option<F0Stats>) -> SpeakerEntry {
-    let slot = OnceLock::new();
-    if let Some(e) = embedding {
-        let _ = slot.set(e);
-    }
-    SpeakerEntry {
-        ok: m.synthesis_requests_total.resolve(&speaker.id, Success::True),
-        failed: m.synthesis_requests_total.resolve(&speaker.id, Success::False),
-        speaker,
-        embedding: slot,
-        f0,
     }
 }
 

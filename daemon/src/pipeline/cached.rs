@@ -1,0 +1,192 @@
+//! The pipeline's side of the synthesis cache: what an answer's key covers, how an answer is
+//! encoded for Redis, and running work through the cache. A key covers everything that decides
+//! the answer's bytes and headers: the request (normalised text, or the upload's hash and the
+//! pitch shift), the speaker's parameters and embedding, the output format and rate, and a
+//! fingerprint of the code, the backend, the espeak-ng build and the models' weights. A changed
+//! speaker or a new model therefore can never serve stale audio: it is a different key.
+
+use super::error::PipelineError;
+use super::synthesis::Output;
+use super::voice::{INTERNAL_RATE, Report};
+use crate::cache::flight::FlightError;
+use crate::cache::{Entry, Key, Source};
+use crate::state::{AppState, SpeakerEntry};
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::sync::Arc;
+
+/// The cache as the state holds it.
+pub type SynthesisCache = crate::cache::Cache<Output, PipelineError>;
+
+/// Hash of the daemon's sources, computed by build.rs: any code change is a new key space.
+const SOURCE_HASH: &str = env!("AUTOVOICE_SOURCE_HASH");
+
+/// A hasher with length-prefixed fields, so `("ab", "c")` and `("a", "bc")` differ.
+struct Fields(Sha256);
+
+impl Fields {
+    fn new(kind: &str) -> Self {
+        let mut f = Self(Sha256::new());
+        f.bytes(b"autovoice-cache/1");
+        f.bytes(kind.as_bytes());
+        f
+    }
+
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.0.update((b.len() as u64).to_le_bytes());
+        self.0.update(b);
+        self
+    }
+
+    fn f32(&mut self, v: f32) -> &mut Self {
+        self.bytes(&v.to_bits().to_le_bytes())
+    }
+
+    fn speaker(&mut self, e: &SpeakerEntry) -> &mut Self {
+        let s = &e.speaker;
+        self.bytes(s.id.as_bytes()).bytes(s.base_voice.as_bytes()).f32(s.target_f0).f32(s.formant_scale);
+        // The embedding decides the similarity header.
+        let emb: Vec<u8> =
+            e.embedding.get().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).unwrap_or_default();
+        self.bytes(&emb)
+    }
+
+    fn key(self) -> Key {
+        Key(self.0.finalize().into())
+    }
+}
+
+/// What every key of this process shares: code, backend, front end and models.
+pub fn fingerprint(espeak_version: &str, weights: &[u8], measuring: bool) -> [u8; 32] {
+    let mut f = Fields::new("fingerprint");
+    f.bytes(env!("CARGO_PKG_VERSION").as_bytes())
+        .bytes(SOURCE_HASH.as_bytes())
+        .bytes(crate::dsp::backend_name().as_bytes())
+        .bytes(espeak_version.as_bytes())
+        .bytes(weights)
+        .bytes(&[u8::from(measuring)])
+        .bytes(b"wav")
+        .bytes(&INTERNAL_RATE.to_le_bytes());
+    f.0.finalize().into()
+}
+
+/// Key of a synthesis of (already normalised) `text` by `speaker`.
+pub fn synthesis_key(fp: &[u8; 32], text: &str, speaker: &SpeakerEntry) -> Key {
+    let mut f = Fields::new("synthesize");
+    f.bytes(fp).bytes(text.as_bytes()).speaker(speaker);
+    f.key()
+}
+
+/// Key of a conversion of `upload` to `speaker` and/or `pitch_shift` semitones.
+pub fn convert_key(fp: &[u8; 32], upload: &[u8], speaker: Option<&SpeakerEntry>, pitch_shift: f32) -> Key {
+    let mut f = Fields::new("convert");
+    f.bytes(fp).bytes(&Sha256::digest(upload)).f32(pitch_shift);
+    match speaker {
+        Some(s) => f.bytes(b"speaker").speaker(s),
+        None => f.bytes(b"none"),
+    };
+    f.key()
+}
+
+/// Runs `work` through the cache under `key`.
+pub async fn through<F, Fut>(
+    state: &AppState,
+    key: Key,
+    work: F,
+) -> Result<(Arc<Output>, Source), PipelineError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Output, PipelineError>> + Send + 'static,
+{
+    state.cache.get_or_compute(key, work).await.map_err(|e| match e {
+        FlightError::Failed(e) => PipelineError::Shared(e),
+        FlightError::Lost(m) => PipelineError::Worker(m),
+    })
+}
+
+impl Entry for Output {
+    fn weight(&self) -> usize {
+        self.wav.len() + std::mem::size_of::<Output>()
+    }
+
+    /// `u32` length of the report's JSON, the JSON, then the WAV file.
+    fn encode(&self) -> Vec<u8> {
+        let report = serde_json::to_vec(&self.report).unwrap_or_default();
+        let mut out = Vec::with_capacity(4 + report.len() + self.wav.len());
+        out.extend_from_slice(&(report.len() as u32).to_le_bytes());
+        out.extend_from_slice(&report);
+        out.extend_from_slice(&self.wav);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let len = bytes.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        let (json, wav) = match len {
+            Some(n) if bytes.len() >= 4 + n => (&bytes[4..4 + n], &bytes[4 + n..]),
+            _ => return Err("entry shorter than its report".to_owned()),
+        };
+        let report: Report = serde_json::from_slice(json).map_err(|e| format!("report: {e}"))?;
+        crate::wav::decode(wav, false).map_err(|e| format!("audio: {e}"))?;
+        Ok(Self { wav: wav.to_vec().into(), report })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quality::Measured;
+
+    fn output() -> Output {
+        let wav = crate::wav::encode(&[0.0, 0.25, -0.25, 0.5], INTERNAL_RATE);
+        let measured =
+            Measured { output_f0: Some(190.5), pitch_error_cents: Some(3.25), similarity: Some(0.93) };
+        Output {
+            wav: wav.into(),
+            report: Report { source_f0: Some(120.0), ratio: 1.5, measured: Some(measured) },
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_refuse_damage() {
+        let out = output();
+        let back = Output::decode(&out.encode()).expect("decodes");
+        assert_eq!(back.wav, out.wav);
+        assert_eq!(serde_json::to_value(back.report).ok(), serde_json::to_value(out.report).ok());
+        let bytes = out.encode();
+        assert!(Output::decode(&bytes[..bytes.len() - 3]).is_err(), "truncated audio is refused");
+        assert!(Output::decode(&bytes[..10]).is_err());
+        assert!(Output::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn keys_change_with_everything_that_decides_the_bytes() {
+        let fp = fingerprint("espeak-ng 1.51", b"weights", true);
+        let spk = |f0: f32, formant: f32| {
+            SpeakerEntry::for_key(crate::speakers::Speaker {
+                id: "alto".into(),
+                base_voice: "en-us".into(),
+                target_f0: f0,
+                formant_scale: formant,
+            })
+        };
+        let (a, b, c) = (spk(190.0, 1.12), spk(191.0, 1.12), spk(190.0, 1.13));
+        let base = synthesis_key(&fp, "Hello.", &a);
+        assert_eq!(base, synthesis_key(&fp, "Hello.", &spk(190.0, 1.12)), "same inputs, same key");
+        assert_ne!(base, synthesis_key(&fp, "Hello!", &a));
+        assert_ne!(base, synthesis_key(&fp, "Hello.", &b), "a changed target F0 is a miss");
+        assert_ne!(base, synthesis_key(&fp, "Hello.", &c), "a changed formant scale is a miss");
+        for other in [
+            fingerprint("espeak-ng 1.52", b"weights", true),
+            fingerprint("espeak-ng 1.51", b"other weights", true),
+            fingerprint("espeak-ng 1.51", b"weights", false),
+        ] {
+            assert_ne!(base, synthesis_key(&other, "Hello.", &a), "a new front end or model is a miss");
+        }
+        let conv = convert_key(&fp, b"RIFF...", Some(&a), 0.0);
+        assert_ne!(conv, convert_key(&fp, b"RIFF...", Some(&a), 2.0), "a changed pitch shift is a miss");
+        assert_ne!(conv, convert_key(&fp, b"RIFF..!", Some(&a), 0.0));
+        assert_ne!(conv, convert_key(&fp, b"RIFF...", None, 0.0));
+        let _ = a.embedding.set(vec![0.5; 4]);
+        assert_ne!(conv, convert_key(&fp, b"RIFF...", Some(&a), 0.0), "a new embedding is a miss");
+    }
+}
