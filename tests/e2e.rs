@@ -67,11 +67,13 @@ fn post(port: u16, path: &str, ctype: &str, body: &[u8]) -> R<http::Response> {
     http::request("POST", &url(port, path), &[("Content-Type", ctype)], body, Duration::from_secs(60))
 }
 
-/// Valid and invalid requests over HTTP and WebSocket; returns how many of each were sent.
-fn mixed_load(port: u16, rounds: usize) -> R<(usize, usize)> {
+/// Valid and invalid requests over HTTP and WebSocket, rounds `first..first + rounds`; returns
+/// how many of each were sent. Each round's text is new (a cache miss, so the pipeline runs);
+/// its WebSocket text repeats every three rounds (a cache hit).
+fn mixed_load(port: u16, first: usize, rounds: usize) -> R<(usize, usize)> {
     let (mut ok, mut bad) = (0, 0);
     let json = "application/json";
-    for i in 0..rounds {
+    for i in first..first + rounds {
         let speaker = ["default", "alto", "bass"][i % 3];
         let body = format!(r#"{{"text": "Round {i} of the end to end test.", "speaker_id": "{speaker}"}}"#);
         let wav = post(port, "/synthesize", json, body.as_bytes())?;
@@ -256,7 +258,7 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
     let start = Instant::now();
     let (mut ok, mut bad) = (0, 0);
     while start.elapsed() < Duration::from_secs(20) {
-        let (o, b) = mixed_load(ports.app, 1)?;
+        let (o, b) = mixed_load(ports.app, ok + bad, 1)?;
         (ok, bad) = (ok + o, bad + b);
     }
     procs.all_running()?;
