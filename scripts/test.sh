@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, lints, unit/snapshot/integration tests (with the real
+# Runs every check and test: formatting, lints (clippy, inside the build), unit/snapshot/integration tests (with the real
 # promtool, docker-compose, check-jsonschema and Grafana's registry-derived schemas), the
 # generated-output drift check, the end-to-end test and the README's curl examples against a
 # live daemon. Everything is compiled once, in the release profile: the unit tests, the
@@ -18,10 +18,21 @@ stage() { # name command...
 
 stage setup bash scripts/setup.sh
 stage fmt cargo fmt --all -- --check
-stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+# Clippy runs inside the one release build instead of a second (check) compile of the
+# workspace: clippy-driver wraps rustc for the workspace's own crates only (dependencies compile
+# as usual), and CLIPPY_ARGS carries `-D warnings` to it as `cargo clippy -- -D warnings` does.
+# `--all-targets` lints what `cargo clippy --all-targets` lints: libraries, binaries, tests,
+# benches and build scripts. Every cargo call below runs with the same wrapper, so none
+# rebuilds.
+clippy_driver=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver || true)
+if [ -z "$clippy_driver" ]; then
+  echo "test.sh: clippy-driver not found; install it with \`rustup component add clippy\`" >&2
+  exit 1
+fi
+export RUSTC_WORKSPACE_WRAPPER=$clippy_driver CLIPPY_ARGS=-Dwarnings
 # `--workspace` with the same flags everywhere below, so no step re-resolves features and
 # rebuilds a dependency; `cargo test` builds avctl's and autovoiced's binaries for their tests.
-stage test-build cargo test --workspace --release --locked --no-run
+stage clippy-and-build cargo test --workspace --release --locked --all-targets --no-run
 stage tests cargo test --workspace --release --locked
 stage validate ./target/release/avctl validate --deny-warnings
 stage generate-check ./target/release/avctl generate --check --no-cache
