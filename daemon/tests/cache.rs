@@ -180,6 +180,7 @@ async fn two_daemons_share_hits_and_speakers_through_redis() {
         (ready["cache"]["redis"]["state"].as_str(), ready["cache"]["speakers"].as_str()),
         (Some("up"), Some("redis"))
     );
+    assert_eq!(ready["cache"]["speakers_appendfsync"], "everysec", "what a Redis crash could lose is shown");
 }
 
 #[tokio::test]
@@ -301,9 +302,10 @@ async fn a_redis_that_would_lose_speakers_is_refused_at_start() {
         assert_eq!(local.speaker_store_kind(), "memory");
     }
     // A volatile policy evicts only keys with a TTL (cache entries), never the speakers.
-    let redis = RedisServer::start(&["--maxmemory-policy", "volatile-lru"]);
+    let redis = RedisServer::start(&["--maxmemory-policy", "volatile-lru", "--appendfsync", "always"]);
     let state = state_with(|c| c.redis_url = Some(redis.url()), None, false);
     state.connect_shared().await.expect("volatile-lru keeps speakers");
+    assert_eq!(state.speakers_fsync.get().map(String::as_str), Some("always"));
 }
 
 #[tokio::test]

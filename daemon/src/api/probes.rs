@@ -56,7 +56,12 @@ fn cache_state(state: &AppState) -> serde_json::Value {
         .redis
         .as_ref()
         .map(|r| serde_json::json!({"address": r.address, "state": if r.is_up() { "up" } else { "down" }}));
-    serde_json::json!({"memory": memory, "redis": redis, "speakers": state.speaker_store_kind()})
+    serde_json::json!({
+        "memory": memory,
+        "redis": redis,
+        "speakers": state.speaker_store_kind(),
+        "speakers_appendfsync": state.speakers_fsync.get(),
+    })
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -54,8 +54,10 @@ impl SharedSpeakers {
 
     /// Checks that Redis keeps what it acknowledges: `appendonly yes`, and a `maxmemory-policy`
     /// that never evicts keys without a TTL (`noeviction` or a `volatile-*` policy; the
-    /// speakers' hash has no TTL, cache entries do).
-    pub async fn check_durable(&self) -> Result<Result<(), Unsafe>, RedisError> {
+    /// speakers' hash has no TTL, cache entries do). On success, Redis's `appendfsync`: with
+    /// anything but `always`, a crash of Redis itself (not a clean restart) can lose the last
+    /// second of acknowledged writes.
+    pub async fn check_durable(&self) -> Result<Result<String, Unsafe>, RedisError> {
         let aof = self.redis.config_get("appendonly").await?;
         let policy = self.redis.config_get("maxmemory-policy").await?;
         let (Some(aof), Some(policy)) = (aof, policy) else {
@@ -79,7 +81,8 @@ impl SharedSpeakers {
                 self.redis.address
             ))));
         }
-        Ok(Ok(()))
+        let fsync = self.redis.config_get("appendfsync").await?.unwrap_or_default();
+        Ok(Ok(fsync))
     }
 
     /// Every enrolled speaker. Records that do not check out are skipped and logged.

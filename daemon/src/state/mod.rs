@@ -47,6 +47,8 @@ pub struct Inner {
     shared_speakers: Option<SharedSpeakers>,
     /// Whether Redis was checked safe for speakers and local speakers imported.
     shared_verified: AtomicBool,
+    /// Redis's `appendfsync`, once checked: how much a crash of Redis could lose.
+    pub speakers_fsync: OnceLock<String>,
     pub redis: Option<Arc<Redis>>,
     pub cache: SynthesisCache,
     /// What every cache key of this process shares; set when the models load.
@@ -118,6 +120,7 @@ impl AppState {
             store: store.filter(|_| shared_speakers.is_none()),
             shared_speakers,
             shared_verified: AtomicBool::new(false),
+            speakers_fsync: OnceLock::new(),
             redis,
             cache,
             fingerprint: RwLock::new(None),

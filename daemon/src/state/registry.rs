@@ -116,7 +116,16 @@ impl AppState {
             return Ok(());
         }
         let unreachable = |e: RedisError| Unverified::Unreachable(e.to_string());
-        shared.check_durable().await.map_err(unreachable)?.map_err(|u| Unverified::Unsafe(u.0))?;
+        let fsync =
+            shared.check_durable().await.map_err(unreachable)?.map_err(|u| Unverified::Unsafe(u.0))?;
+        if fsync != "always" {
+            tracing::warn!(
+                appendfsync = %fsync,
+                "Redis fsyncs its AOF `{fsync}`: a crash of Redis itself may lose the last second of enrollments \
+                 (a clean restart loses nothing); `appendfsync always` closes that window"
+            );
+        }
+        let _ = self.speakers_fsync.set(fsync);
         let local: Vec<Enrolled> = self.enrolled.lock().map(|l| l.clone()).unwrap_or_default();
         let copied = shared.import(&local, MAX_SPEAKERS - self.builtin).await.map_err(unreachable)?;
         if copied > 0 {
