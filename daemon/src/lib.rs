@@ -3,6 +3,7 @@
 //! (`dsp`), the neural models (`models`), `wav`, `speakers`, the synthesis `cache` with its
 //! Redis (`shared`) and the spec's `metrics`.
 
+pub mod answer;
 pub mod api;
 pub mod cache;
 pub mod config;

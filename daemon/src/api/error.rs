@@ -159,7 +159,10 @@ impl From<&PipelineError> for ApiError {
         match e {
             PipelineError::Request(r) => r.clone().into(),
             // A shared result's error is answered as if this request had met it itself.
-            PipelineError::Shared(inner) => Self::from(inner.as_ref()),
+            PipelineError::Shared(inner) => match inner.downcast_ref::<PipelineError>() {
+                Some(e) => Self::from(e),
+                None => Self::Internal(m),
+            },
             PipelineError::UnknownSpeaker { .. } => Self::UnknownSpeaker(m),
             PipelineError::NotReady => Self::NotReady,
             PipelineError::ModelsMissing(_) => Self::ModelsMissing(m),
@@ -194,7 +197,7 @@ mod tests {
 
     #[test]
     fn domain_errors_keep_their_status_and_message() {
-        let shared = PipelineError::Shared(std::sync::Arc::new(PipelineError::Timeout));
+        let shared = PipelineError::Shared(std::sync::Arc::new(Box::new(PipelineError::Timeout)));
         let cases: [(PipelineError, u16, &str); 7] = [
             (shared, 504, "timeout"),
             (PipelineError::SpeakerStore("Redis: timeout".into()), 503, "store_unavailable"),

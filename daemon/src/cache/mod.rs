@@ -53,16 +53,20 @@ pub enum Source {
     Computed,
 }
 
-pub struct Cache<V, E> {
+/// The error of a computation, shared by every request that waited for it. Type-erased so the
+/// cache sits below the pipeline whose errors it carries (they downcast back).
+pub type WorkError = Box<dyn std::error::Error + Send + Sync>;
+
+pub struct Cache<V> {
     memory: Option<Arc<Memory<V>>>,
     redis: Option<Arc<Redis>>,
     ttl: Duration,
-    flights: Flights<(Arc<V>, Source), E>,
+    flights: Flights<(Arc<V>, Source), WorkError>,
     requests: crate::metrics::CacheRequestsTotal,
     decode_errors: prometheus::IntCounter,
 }
 
-impl<V: Entry, E: Send + Sync + 'static> Cache<V, E> {
+impl<V: Entry> Cache<V> {
     /// A cache of `memory_bytes` in memory (0: none) in front of `redis` (entries kept `ttl`).
     pub fn new(memory_bytes: usize, redis: Option<Arc<Redis>>, ttl: Duration, metrics: &Metrics) -> Self {
         Self {
@@ -90,10 +94,14 @@ impl<V: Entry, E: Send + Sync + 'static> Cache<V, E> {
 
     /// The answer for `key`: from memory, from a computation already running, from Redis, or
     /// computed by `work` (then stored in both tiers; the Redis write does not delay it).
-    pub async fn get_or_compute<F, Fut>(&self, key: Key, work: F) -> Result<(Arc<V>, Source), FlightError<E>>
+    pub async fn get_or_compute<F, Fut>(
+        &self,
+        key: Key,
+        work: F,
+    ) -> Result<(Arc<V>, Source), FlightError<WorkError>>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        Fut: Future<Output = Result<V, WorkError>> + Send + 'static,
     {
         if !self.enabled() {
             return match work().await {

@@ -1,22 +1,19 @@
-//! The pipeline's side of the synthesis cache: what an answer's key covers, how an answer is
-//! encoded for Redis, and running work through the cache. A key covers everything that decides
+//! The pipeline's side of the synthesis cache: what an answer's key covers, and running work
+//! through the cache (the answer's encoding is in `answer`). A key covers everything that decides
 //! the answer's bytes and headers: the request (normalised text, or the upload's hash and the
 //! pitch shift), the speaker's parameters and embedding, the output format and rate, and a
 //! fingerprint of the code, the backend, the espeak-ng build and the models' weights. A changed
 //! speaker or a new model therefore can never serve stale audio: it is a different key.
 
 use super::error::PipelineError;
-use super::synthesis::Output;
-use super::voice::{INTERNAL_RATE, Report};
+use super::voice::INTERNAL_RATE;
+use crate::answer::Output;
 use crate::cache::flight::FlightError;
-use crate::cache::{Entry, Key, Source};
+use crate::cache::{Key, Source};
 use crate::state::{AppState, SpeakerEntry};
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::sync::Arc;
-
-/// The cache as the state holds it.
-pub type SynthesisCache = crate::cache::Cache<Output, PipelineError>;
 
 /// Hash of the daemon's sources, computed by build.rs: any code change is a new key space.
 const SOURCE_HASH: &str = env!("AUTOVOICE_SOURCE_HASH");
@@ -98,65 +95,19 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Output, PipelineError>> + Send + 'static,
 {
+    let work = || {
+        let fut = work();
+        async move { fut.await.map_err(|e| Box::new(e) as crate::cache::WorkError) }
+    };
     state.cache.get_or_compute(key, work).await.map_err(|e| match e {
         FlightError::Failed(e) => PipelineError::Shared(e),
         FlightError::Lost(m) => PipelineError::Worker(m),
     })
 }
 
-impl Entry for Output {
-    fn weight(&self) -> usize {
-        self.wav.len() + std::mem::size_of::<Output>()
-    }
-
-    /// `u32` length of the report's JSON, the JSON, then the WAV file.
-    fn encode(&self) -> Vec<u8> {
-        let report = serde_json::to_vec(&self.report).unwrap_or_default();
-        let mut out = Vec::with_capacity(4 + report.len() + self.wav.len());
-        out.extend_from_slice(&(report.len() as u32).to_le_bytes());
-        out.extend_from_slice(&report);
-        out.extend_from_slice(&self.wav);
-        out
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Self, String> {
-        let len = bytes.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
-        let (json, wav) = match len {
-            Some(n) if bytes.len() >= 4 + n => (&bytes[4..4 + n], &bytes[4 + n..]),
-            _ => return Err("entry shorter than its report".to_owned()),
-        };
-        let report: Report = serde_json::from_slice(json).map_err(|e| format!("report: {e}"))?;
-        crate::wav::decode(wav, false).map_err(|e| format!("audio: {e}"))?;
-        Ok(Self { wav: wav.to_vec().into(), report })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quality::Measured;
-
-    fn output() -> Output {
-        let wav = crate::wav::encode(&[0.0, 0.25, -0.25, 0.5], INTERNAL_RATE);
-        let measured =
-            Measured { output_f0: Some(190.5), pitch_error_cents: Some(3.25), similarity: Some(0.93) };
-        Output {
-            wav: wav.into(),
-            report: Report { source_f0: Some(120.0), ratio: 1.5, measured: Some(measured) },
-        }
-    }
-
-    #[test]
-    fn entries_round_trip_and_refuse_damage() {
-        let out = output();
-        let back = Output::decode(&out.encode()).expect("decodes");
-        assert_eq!(back.wav, out.wav);
-        assert_eq!(serde_json::to_value(back.report).ok(), serde_json::to_value(out.report).ok());
-        let bytes = out.encode();
-        assert!(Output::decode(&bytes[..bytes.len() - 3]).is_err(), "truncated audio is refused");
-        assert!(Output::decode(&bytes[..10]).is_err());
-        assert!(Output::decode(&[]).is_err());
-    }
 
     #[test]
     fn keys_change_with_everything_that_decides_the_bytes() {

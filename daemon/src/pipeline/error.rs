@@ -66,8 +66,9 @@ pub enum PipelineError {
     Worker(String),
     /// The shared speaker store (Redis) could not be asked whether a speaker exists.
     SpeakerStore(String),
-    /// The error of an identical request whose result this one shared (single flight).
-    Shared(std::sync::Arc<PipelineError>),
+    /// The error of an identical request whose result this one shared (single flight): a
+    /// `PipelineError`, type-erased by the cache, which sits below the pipeline.
+    Shared(std::sync::Arc<crate::cache::WorkError>),
 }
 
 impl std::fmt::Display for PipelineError {

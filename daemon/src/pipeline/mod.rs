@@ -13,6 +13,7 @@ pub mod run;
 pub mod synthesis;
 pub mod voice;
 
+pub use crate::answer::Output;
 pub use error::{PipelineError, RequestError};
 pub use request::{ConvertRequest, EnrollRequest, SynthesisRequest};
-pub use synthesis::{Answer, Output, convert, synthesize};
+pub use synthesis::{Answer, convert, synthesize};

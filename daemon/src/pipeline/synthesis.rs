@@ -8,7 +8,8 @@ use super::frontend;
 use super::measure::{Goal, measure};
 use super::request::{ConvertRequest, SynthesisRequest};
 use super::run::{admitted, blocking};
-use super::voice::{self, Report, Target, step};
+use super::voice::{self, Target, step};
+use crate::answer::Output;
 use crate::cache::Source;
 use crate::metrics::label::{Operation, Task};
 use crate::state::{AppState, SpeakerEntry};
@@ -16,13 +17,6 @@ use crate::wav::{self, Audio};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// A finished answer: the WAV file and what the transform did.
-#[derive(Debug)]
-pub struct Output {
-    pub wav: Bytes,
-    pub report: Report,
-}
 
 /// An answer and where it came from (computed, or which cache tier).
 #[derive(Debug, Clone)]

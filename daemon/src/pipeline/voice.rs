@@ -2,6 +2,7 @@
 //! formants to the target, normalise loudness. Each step is timed into the spec's metrics.
 
 use super::error::PipelineError;
+pub use crate::answer::Report;
 use crate::dsp::{self, Dsp, Engine};
 use crate::metrics::Metrics;
 use crate::metrics::label::{Operation, Success};
@@ -22,14 +23,6 @@ pub struct Target {
     /// Extra shift in semitones, added after reaching `f0`.
     pub semitones: f32,
     pub formant_scale: f32,
-}
-
-/// What the transform did and, when the neural models are loaded, how the output measured up.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct Report {
-    pub source_f0: Option<f32>,
-    pub ratio: f32,
-    pub measured: Option<crate::quality::Measured>,
 }
 
 /// Records one execution of audio-processing step `op` that began at `start`.

@@ -7,12 +7,13 @@ mod registry;
 pub use error::{EnrollError, StartError};
 pub use registry::SpeakerEntry;
 
+use crate::answer::Output;
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::dsp::{Dsp, Engine};
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::metrics::label::Model;
-use crate::pipeline::cached::SynthesisCache;
 use crate::quality::Quality;
 use crate::shared::Redis;
 use crate::shared::speakers::SharedSpeakers;
@@ -50,7 +51,7 @@ pub struct Inner {
     /// Redis's `appendfsync`, once checked: how much a crash of Redis could lose.
     pub speakers_fsync: OnceLock<String>,
     pub redis: Option<Arc<Redis>>,
-    pub cache: SynthesisCache,
+    pub cache: Cache<Output>,
     /// What every cache key of this process shares; set when the models load.
     fingerprint: RwLock<Option<[u8; 32]>>,
     status: Mutex<[(Model, ModelStatus); 3]>,
@@ -108,7 +109,7 @@ impl AppState {
         for e in &enrolled {
             entries.push(Arc::new(SpeakerEntry::enrolled(&metrics, e)));
         }
-        let cache = SynthesisCache::new(
+        let cache = Cache::new(
             cfg.cache_bytes,
             redis.clone(),
             Duration::from_secs(cfg.cache_ttl_secs.max(1)),

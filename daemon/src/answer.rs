@@ -1,0 +1,76 @@
+//! What the daemon answers a synthesis or conversion with: the WAV file and what the transform
+//! did (and, when measured, how the output measured up). It is also the unit the synthesis
+//! cache stores, so it knows its size and its encoding for Redis.
+
+use crate::cache::Entry;
+use crate::quality::Measured;
+use bytes::Bytes;
+
+/// What the transform did and, when the neural models are loaded, how the output measured up.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    pub source_f0: Option<f32>,
+    pub ratio: f32,
+    pub measured: Option<Measured>,
+}
+
+/// A finished answer: the WAV file and what the transform did.
+#[derive(Debug)]
+pub struct Output {
+    pub wav: Bytes,
+    pub report: Report,
+}
+
+impl Entry for Output {
+    fn weight(&self) -> usize {
+        self.wav.len() + std::mem::size_of::<Output>()
+    }
+
+    /// `u32` length of the report's JSON, the JSON, then the WAV file.
+    fn encode(&self) -> Vec<u8> {
+        let report = serde_json::to_vec(&self.report).unwrap_or_default();
+        let mut out = Vec::with_capacity(4 + report.len() + self.wav.len());
+        out.extend_from_slice(&(report.len() as u32).to_le_bytes());
+        out.extend_from_slice(&report);
+        out.extend_from_slice(&self.wav);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let len = bytes.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        let (json, wav) = match len {
+            Some(n) if bytes.len() >= 4 + n => (&bytes[4..4 + n], &bytes[4 + n..]),
+            _ => return Err("entry shorter than its report".to_owned()),
+        };
+        let report: Report = serde_json::from_slice(json).map_err(|e| format!("report: {e}"))?;
+        crate::wav::decode(wav, false).map_err(|e| format!("audio: {e}"))?;
+        Ok(Self { wav: wav.to_vec().into(), report })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output() -> Output {
+        let wav = crate::wav::encode(&[0.0, 0.25, -0.25, 0.5], 22_050);
+        let measured =
+            Measured { output_f0: Some(190.5), pitch_error_cents: Some(3.25), similarity: Some(0.93) };
+        Output {
+            wav: wav.into(),
+            report: Report { source_f0: Some(120.0), ratio: 1.5, measured: Some(measured) },
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_refuse_damage() {
+        let out = output();
+        let back = Output::decode(&out.encode()).expect("decodes");
+        assert_eq!(back.wav, out.wav);
+        assert_eq!(serde_json::to_value(back.report).ok(), serde_json::to_value(out.report).ok());
+        let bytes = out.encode();
+        assert!(Output::decode(&bytes[..bytes.len() - 3]).is_err(), "truncated audio is refused");
+        assert!(Output::decode(&bytes[..10]).is_err());
+        assert!(Output::decode(&[]).is_err());
+    }
+}
