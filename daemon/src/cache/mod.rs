@@ -24,10 +24,11 @@ pub struct Key(pub [u8; 32]);
 impl Key {
     /// The Redis key of this entry. The version changes when the entry encoding does.
     pub fn redis_key(&self) -> String {
+        use std::fmt::Write as _;
         let mut s = String::with_capacity(19 + 64);
         s.push_str("autovoice:cache:v1:");
         for b in self.0 {
-            s.push_str(&format!("{b:02x}"));
+            let _ = write!(s, "{b:02x}");
         }
         s
     }
@@ -120,19 +121,19 @@ impl<V: Entry> Cache<V> {
             .run(key, move || {
                 let fut = work();
                 async move {
-                    if let Some(r) = &redis
-                        && let Some(v) = redis_get::<V>(r, &key, &decode_errors).await
-                    {
+                    let remember = |v: V| {
                         let v = Arc::new(v);
                         if let Some(m) = &memory {
                             m.put(key, v.clone(), v.weight());
                         }
-                        return Ok((v, Source::Redis));
+                        v
+                    };
+                    if let Some(r) = &redis
+                        && let Some(v) = redis_get::<V>(r, &key, &decode_errors).await
+                    {
+                        return Ok((remember(v), Source::Redis));
                     }
-                    let v = Arc::new(fut.await?);
-                    if let Some(m) = &memory {
-                        m.put(key, v.clone(), v.weight());
-                    }
+                    let v = remember(fut.await?);
                     if let Some(r) = redis {
                         let sealed = envelope::seal(&v.encode());
                         tokio::spawn(async move { redis_set(&r, &key, sealed, ttl).await });

@@ -42,10 +42,14 @@ impl Fields {
     fn speaker(&mut self, e: &SpeakerEntry) -> &mut Self {
         let s = &e.speaker;
         self.bytes(s.id.as_bytes()).bytes(s.base_voice.as_bytes()).f32(s.target_f0).f32(s.formant_scale);
-        // The embedding decides the similarity header.
-        let emb: Vec<u8> =
-            e.embedding.get().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).unwrap_or_default();
-        self.bytes(&emb)
+        // The embedding decides the similarity header; hashed in place, length first like
+        // `bytes`, without building a byte copy on every request.
+        let emb = e.embedding.get().map_or(&[][..], Vec::as_slice);
+        self.0.update(((emb.len() * 4) as u64).to_le_bytes());
+        for x in emb {
+            self.0.update(x.to_le_bytes());
+        }
+        self
     }
 
     fn key(self) -> Key {
