@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
-# Prometheus 2.x (promtool), docker-compose v1, espeak-ng, redis-server (the cache tests run a
-# real one), OpenBLAS (the daemon's CPU matrix
+# Prometheus 2.x (promtool), Alertmanager 0.25 (amtool; the routing tests and the end-to-end
+# test run it), docker-compose v1, espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
 # packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
+command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -23,9 +24,9 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
-  # The Debian prometheus and redis-server packages start servers (:9090, :6379); tests run
-  # their own on free ports.
-  for svc in prometheus redis-server; do
+  # The Debian prometheus, prometheus-alertmanager and redis-server packages start servers
+  # (:9090, :9093, :6379); tests run their own on free ports.
+  for svc in prometheus prometheus-alertmanager redis-server; do
     $sudo systemctl stop "$svc" 2>/dev/null || $sudo service "$svc" stop 2>/dev/null || true
   done
 fi
@@ -37,4 +38,4 @@ if [ ! -x .tools/venv/bin/check-jsonschema ]; then
 fi
 bash scripts/grafana-schemas.sh
 bash scripts/fetch-models.sh
-echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema, Grafana schemas ready"
+echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), amtool $(amtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema, Grafana schemas ready"

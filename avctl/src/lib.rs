@@ -11,6 +11,7 @@ pub mod par;
 pub mod promql;
 pub mod promtest;
 pub mod resolved;
+pub mod routing;
 pub mod slo;
 pub mod usage;
 pub mod validate;

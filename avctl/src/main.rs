@@ -74,11 +74,15 @@ enum Command {
         #[arg(long)]
         no_cache: bool,
     },
-    /// Generate the alert unit tests and run them with `promtool test rules`; per-alert report.
+    /// Generate the alert unit tests and run them with `promtool test rules`, and the routing
+    /// tests with `amtool` (when the spec routes alerts); per-alert report.
     Test {
         /// The promtool executable.
         #[arg(long, default_value = "promtool", env = "AVCTL_PROMTOOL")]
         promtool: PathBuf,
+        /// The amtool executable (Alertmanager 0.25).
+        #[arg(long, default_value = "amtool", env = "AVCTL_AMTOOL")]
+        amtool: PathBuf,
         /// Print only failures and the summary.
         #[arg(long, short)]
         quiet: bool,
@@ -134,7 +138,7 @@ fn main() -> ExitCode {
             let prior = (!no_cache).then(|| out.clone());
             cmd::generate(&ctx, &out, check, quiet, &emit::GenOptions { templates, prior })
         }
-        Command::Test { promtool, quiet } => cmd::test::test(&ctx, &promtool, quiet),
+        Command::Test { promtool, amtool, quiet } => cmd::test::test(&ctx, &promtool, &amtool, quiet),
         Command::CheckLive { url, job, format, quiet } => {
             avctl::live::check_live(&ctx, &url, job.as_deref(), to_format(format), quiet)
         }

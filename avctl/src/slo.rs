@@ -208,6 +208,7 @@ fn alerts(slo: &Slo) -> Vec<Alert> {
                 runbook_anchor: None,
                 datasource: None,
                 guards_slo: None,
+                receivers: if tier.page { slo.page_receivers.clone() } else { slo.ticket_receivers.clone() },
                 labels: vec![kv("burnrate_tier", tier.name, slo), kv("slo", &slo.name, slo)],
                 runbook: Some(Runbook {
                     meaning: format!(

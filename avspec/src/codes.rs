@@ -80,6 +80,9 @@ codes! {
     OVERLAY_UNKNOWN_ALERT = "overlay/unknown-alert":
         "An overlay changes an alert the spec does not define.",
         "A renamed alert would otherwise keep its production `for` in the environment the overlay is for.";
+    OVERLAY_UNKNOWN_RECEIVER = "overlay/unknown-receiver":
+        "An overlay changes a receiver the spec does not define, or routing the spec does not have.",
+        "The environment would keep sending alerts to the production receivers it meant to replace.";
     OVERLAY_UNSET_VARIABLE = "overlay/unset-variable":
         "An overlay target uses `${VAR}` and VAR is not set (and has no `:-default`).",
         "Generating a config with an empty or literal `${VAR}` target would scrape nothing.";
@@ -332,6 +335,36 @@ codes! {
     LINT_UNUSED_METRIC = "lint/unused-metric":
         "A declared metric used by no panel, alert, SLO or recording rule (warning for the application, note for exporters).",
         "Unused metrics cost series and attention; chart or drop them.";
+    ROUTING_INVALID_MATCHER = "routing/invalid-matcher":
+        "A route or inhibition matcher that Alertmanager cannot parse.",
+        "Alertmanager refuses the whole configuration, so no alert reaches anyone.";
+    ROUTING_UNKNOWN_RECEIVER = "routing/unknown-receiver":
+        "A route, alert or SLO names a receiver that `alertmanager.receivers` does not define.",
+        "Alertmanager refuses a route to an undefined receiver; a stated receiver that does not exist cannot be checked.";
+    ROUTING_UNKNOWN_LABEL = "routing/unknown-label":
+        "A matcher, `group_by`, `equal` or `incident_labels` entry names a label no alert carries.",
+        "A matcher on a missing label compares the empty string: a typo silently matches nothing (or everything, for `!=`).";
+    ROUTING_RECEIVER_WITHOUT_INTEGRATION = "routing/receiver-without-integration":
+        "A receiver with no webhook, email, Slack or PagerDuty integration.",
+        "Alerts routed there are accepted and dropped without a trace.";
+    ROUTING_DEFAULT_ONLY = "routing/default-only":
+        "An alert that states its receivers but that only the root route's default receiver catches.",
+        "No route matches it: a typo in a matcher or a label the alert does not carry sends it to the catch-all.";
+    ROUTING_MISROUTED = "routing/misrouted":
+        "An alert whose receivers under the route tree differ from the receivers it states.",
+        "The route tree, not the alert, decides who is told; this is where they disagree.";
+    ROUTING_UNREACHABLE_ROUTE = "routing/unreachable-route":
+        "A route no alert can reach: a matcher value outside the label's domain, or an earlier sibling without `continue` that takes every alert it would match.",
+        "Dead routes look like coverage in review and hide the typo that made them dead.";
+    ROUTING_PAGE_WITHOUT_PAGER = "routing/page-without-pager":
+        "A page-severity alert (critical, or an SLO's page tier) that reaches no receiver that pages.",
+        "The alert fires and nobody is woken up: the failure monitoring is there to prevent.";
+    ROUTING_INHIBIT_ACROSS_INCIDENTS = "routing/inhibit-across-incidents":
+        "An inhibition rule whose `equal` misses an incident label both its source and target alerts carry.",
+        "Then one incident's critical alert mutes another incident's warning (another SLO, another instance).";
+    ROUTING_REPEAT_BEFORE_GROUP = "routing/repeat-before-group":
+        "A route whose `repeat_interval` is shorter than its `group_interval`.",
+        "Notifications are only sent at group intervals, so the repeat interval cannot be honoured and misleads.";
 }
 
 /// The explanation of `code`, if it exists.

@@ -19,7 +19,7 @@ const UNITS: [(&str, u64); 7] = [
 ];
 
 impl PromDuration {
-    pub fn from_secs(s: u64) -> Self {
+    pub const fn from_secs(s: u64) -> Self {
         Self(s * 1000)
     }
 

@@ -220,6 +220,7 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
     let mut project_seen = None;
     let mut prom_seen = None;
     let mut stack_seen = None;
+    let mut alerting_seen = None;
     for (id, f) in files {
         if let Some(p) = f.project {
             singleton("project", &mut project_seen, p.name.loc, &mut diags);
@@ -232,6 +233,11 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
         if let Some(s) = f.stack {
             singleton("stack", &mut stack_seen, s.network.loc, &mut diags);
             spec.stack = s;
+        }
+        if let Some(a) = f.alertmanager {
+            let at = a.receivers.first().map_or(Loc::default(), |r| r.name.loc);
+            singleton("alertmanager", &mut alerting_seen, at, &mut diags);
+            spec.alertmanager = Some(a);
         }
         spec.labels.extend(f.labels);
         spec.sources.extend(f.sources);

@@ -3,14 +3,14 @@
 //!
 //! An overlay names what it changes by id (a scrape job, an alert) and replaces only the fields
 //! it sets; every replaced value keeps the overlay's location, so findings about it point into
-//! the overlay file. Targets and Alertmanager addresses may use `${VAR}` or `${VAR:-default}`
+//! the overlay file. Targets, Alertmanager addresses and webhook URLs may use `${VAR}` or `${VAR:-default}`
 //! from the environment (ports chosen at run time).
 
 use crate::check::code;
 use crate::diag::Diagnostic;
 use crate::duration::PromDuration;
 use crate::load::{Loaded, yaml_error};
-use crate::model::AlertSeverity;
+use crate::model::{AlertSeverity, Receiver};
 use crate::span::{Loc, Sp, with_current_file};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,24 @@ pub struct Overlay {
     /// Per-alert changes, by alert name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<AlertPatch>,
+    /// Alert routing changes: the root route's timing and receivers' integrations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<AlertingPatch>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_wait: Option<Sp<PromDuration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_interval: Option<Sp<PromDuration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_interval: Option<Sp<PromDuration>>,
+    /// Per-receiver changes, by name: integrations given here replace the receiver's own
+    /// (its `pages` stays unless set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receivers: Vec<Receiver>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
@@ -171,6 +189,48 @@ fn apply(spec: &mut crate::Spec, o: Overlay, env: &dyn Fn(&str) -> Option<String
             alert.severity = patch.severity;
         }
     }
+    if let Some(p) = o.alertmanager {
+        let Some(am) = spec.alertmanager.as_mut() else {
+            let at = p.receivers.first().map_or(Loc::default(), |r| r.name.loc);
+            diags.push(
+                Diagnostic::error(
+                    code::OVERLAY_UNKNOWN_RECEIVER,
+                    at,
+                    "the overlay changes alert routing, and the spec has no `alertmanager:` section",
+                )
+                .with_help("add `alertmanager:` to the spec, or drop it from the overlay"),
+            );
+            return diags;
+        };
+        for (slot, value) in [
+            (&mut am.route.group_wait, p.group_wait),
+            (&mut am.route.group_interval, p.group_interval),
+            (&mut am.route.repeat_interval, p.repeat_interval),
+        ] {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
+        for patch in p.receivers {
+            let Some(r) = am.receivers.iter_mut().find(|r| r.name.value == patch.name.value) else {
+                let known = am.receivers.iter().map(|r| r.name.value.as_str());
+                diags.push(unknown("receiver", &patch.name, known));
+                continue;
+            };
+            if patch.has_integration() {
+                r.webhook = patch.webhook.map(|mut w| {
+                    w.url = expand_all(vec![w.url], &mut diags).remove(0);
+                    w
+                });
+                r.email = patch.email;
+                r.slack = patch.slack;
+                r.pagerduty = patch.pagerduty;
+            }
+            if patch.pages.is_some() {
+                r.pages = patch.pages;
+            }
+        }
+    }
     diags
 }
 
@@ -186,8 +246,13 @@ fn unknown<'a>(what: &str, name: &Sp<String>, known: impl Iterator<Item = &'a st
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("the spec's {what}s are: {}", known.join(", ")),
     };
+    let code = match what {
+        "job" => code::OVERLAY_UNKNOWN_JOB,
+        "receiver" => code::OVERLAY_UNKNOWN_RECEIVER,
+        _ => code::OVERLAY_UNKNOWN_ALERT,
+    };
     Diagnostic::error(
-        if what == "job" { code::OVERLAY_UNKNOWN_JOB } else { code::OVERLAY_UNKNOWN_ALERT },
+        code,
         name.loc,
         format!("the overlay changes {what} `{}`, which the spec does not define", name.value),
     )

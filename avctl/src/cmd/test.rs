@@ -1,9 +1,12 @@
 //! `avctl test`: generates the rules and unit tests for the spec into a scratch directory, runs
-//! `promtool test rules` on every test file and reports, per alert, its cases and the outcome.
+//! `promtool test rules` on every test file and, when the spec routes alerts, the routing and
+//! inhibition tests against the generated Alertmanager configuration; reports per alert.
 
 use super::{CANNOT_RUN, Ctx, FINDINGS, OK};
 use crate::emit::{self, GenOptions};
 use crate::resolved::Resolved;
+use crate::routing::tests::{CaseResult, RoutingTests};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -34,7 +37,7 @@ pub fn run_promtool(promtool: &Path, root: &Path) -> Result<Vec<Outcome>, String
     Ok(out)
 }
 
-pub fn test(ctx: &Ctx, promtool: &Path, quiet: bool) -> u8 {
+pub fn test(ctx: &Ctx, promtool: &Path, amtool: &Path, quiet: bool) -> u8 {
     let resolved = Resolved::load(ctx);
     let checked = resolved.check_for(ctx);
     let Some(index) = checked.usable("nothing to test") else {
@@ -58,6 +61,7 @@ pub fn test(ctx: &Ctx, promtool: &Path, quiet: bool) -> u8 {
         }
     };
     let results = run_promtool(promtool, &scratch);
+    let routing = index.spec.alertmanager.is_some().then(|| run_routing(amtool, &scratch));
     let _ = std::fs::remove_dir_all(&scratch);
     let results = match results {
         Ok(r) => r,
@@ -97,7 +101,61 @@ pub fn test(ctx: &Ctx, promtool: &Path, quiet: bool) -> u8 {
         if outcomes.is_empty() { 100.0 } else { covered as f64 * 100.0 / outcomes.len() as f64 },
         results.len()
     );
+    match routing {
+        None => {}
+        Some(Err(e)) => {
+            eprintln!("error: routing tests: {e}");
+            return CANNOT_RUN;
+        }
+        Some(Ok(cases)) => failures += report_routing(&cases, quiet),
+    }
     if failures == 0 { OK } else { FINDINGS }
+}
+
+/// Runs the generated routing tests in `root` against the generated Alertmanager config.
+pub fn run_routing(amtool: &Path, root: &Path) -> Result<Vec<CaseResult>, String> {
+    let path = root.join(emit::alertmanager::TESTS);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let tests: RoutingTests =
+        serde_saphyr::from_str(&text).map_err(|e| format!("cannot parse `{}`: {e}", path.display()))?;
+    let config = path.parent().unwrap_or(root).join(&tests.config);
+    crate::routing::tests::run(amtool, &config, &tests)
+}
+
+/// Prints one line per alert (route and inhibition cases) and every failure; returns how many
+/// alerts failed.
+fn report_routing(cases: &[CaseResult], quiet: bool) -> usize {
+    let mut by_alert: BTreeMap<&str, (usize, usize, Vec<&CaseResult>)> = BTreeMap::new();
+    for c in cases {
+        let name = c.alert.split('{').next().unwrap_or(&c.alert);
+        let e = by_alert.entry(name).or_default();
+        if c.kind == "route" {
+            e.0 += 1
+        } else {
+            e.1 += 1
+        }
+        if !c.passed {
+            e.2.push(c);
+        }
+    }
+    let mut failed = 0;
+    for (alert, (routes, inhibitions, bad)) in &by_alert {
+        let status = if bad.is_empty() { "ok" } else { "FAILED" };
+        if !quiet || !bad.is_empty() {
+            println!("{alert:<40} {routes:>2} routes {inhibitions:>3} inhibitions  {status}");
+        }
+        for c in bad {
+            eprintln!("  {} {}: {}", c.kind, c.alert, c.detail);
+        }
+        failed += usize::from(!bad.is_empty());
+    }
+    println!(
+        "routing: {} route cases (amtool), {} inhibition cases, {failed} alerts failing",
+        cases.iter().filter(|c| c.kind == "route").count(),
+        cases.iter().filter(|c| c.kind != "route").count()
+    );
+    failed
 }
 
 fn tempdir() -> Result<std::path::PathBuf, String> {

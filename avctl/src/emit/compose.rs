@@ -92,6 +92,9 @@ struct Device {
 /// without it instead of falling back to `admin`.
 pub const GRAFANA_PASSWORD_VAR: &str = "GRAFANA_ADMIN_PASSWORD";
 
+/// Host directory (relative to the repository) mounted at `/etc/alertmanager/secrets`.
+pub const ALERTMANAGER_SECRETS: &str = "secrets/alertmanager";
+
 pub fn compose(index: &Index<'_>) -> Result<String, String> {
     let stack = &index.spec.stack;
     let mut volumes = BTreeMap::new();
@@ -148,6 +151,17 @@ fn service(index: &Index<'_>, s: &Service) -> ComposeService {
             volumes.push(format!("./{GENERATED}/grafana/provisioning:/etc/grafana/provisioning:ro"));
             volumes.push(format!("./{GENERATED}/grafana/dashboards:/var/lib/grafana/dashboards:ro"));
             volumes.push("grafana-data:/var/lib/grafana".to_owned());
+        }
+        Role::Alertmanager => {
+            command.extend([
+                "--config.file=/etc/alertmanager/alertmanager.yml".to_owned(),
+                "--storage.path=/alertmanager".to_owned(),
+            ]);
+            volumes.push(format!("./{GENERATED}/alertmanager:/etc/alertmanager:ro"));
+            // The files the receivers name (routing keys, webhook URLs) live outside the
+            // repository; the generated config holds only their paths.
+            volumes.push(format!("./{ALERTMANAGER_SECRETS}:/etc/alertmanager/secrets:ro"));
+            volumes.push("alertmanager-data:/alertmanager".to_owned());
         }
         Role::App | Role::Generic => {}
     }

@@ -1,6 +1,7 @@
 //! Generators: each turns the spec into files, as typed structs serialized by serde (machine
 //! formats) or handlebars templates (human-facing docs). Output is deterministic.
 
+pub mod alertmanager;
 pub mod compose;
 pub mod docs;
 pub mod grafana;
@@ -64,6 +65,7 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     for (name, contents) in promtool_tests::cached_test_files(index, prior.as_deref())? {
         files.push(OutFile { path: tests_dir.join(name), contents });
     }
+    files.extend(alertmanager::files(index)?);
     files.extend(grafana::files(index)?);
     files.push(OutFile { path: PathBuf::from("docker-compose.yml"), contents: compose::compose(index)? });
     files.extend(docs::docs(index, opts)?);

@@ -33,23 +33,7 @@ pub type LabelSet = Option<BTreeSet<String>>;
 pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let sites = sites(index);
-    let mut records: BTreeMap<String, LabelSet> = BTreeMap::new();
-    // Recording rule outputs may feed each other; two passes settle their label sets.
-    for _ in 0..2 {
-        for r in &index.spec.recording_rules {
-            // Findings are reported when the rule is checked as a site; here only labels matter.
-            let mut ignored = Vec::new();
-            let labels = promql::parse(&r.expr).ok().and_then(|e| {
-                walk::Walker::new(index, sources, &records, r.expr.loc, &mut ignored).labels(&e)
-            });
-            // The rule's own labels are attached to every output series.
-            let labels = labels.map(|mut l| {
-                l.extend(r.labels.iter().map(|kv| kv.name.value.clone()));
-                l
-            });
-            records.insert(r.record.value.clone(), labels);
-        }
-    }
+    let records = record_labels(index, sources);
     for site in &sites {
         let mut findings = Vec::new();
         let defaults = &site.variants[0];
@@ -95,7 +79,42 @@ pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
     out.retain(|d| d.loc.is_unknown() || at.insert((d.code, d.loc)));
     out.extend(lints::lints(index, sources));
     out.extend(cardinality::check(index));
+    out.extend(crate::routing::lints(index, sources));
     out
+}
+
+/// The labels each recording rule's output series carry.
+pub fn record_labels(index: &Index<'_>, sources: &SourceMap) -> BTreeMap<String, LabelSet> {
+    let mut records: BTreeMap<String, LabelSet> = BTreeMap::new();
+    // Recording rule outputs may feed each other; two passes settle their label sets.
+    for _ in 0..2 {
+        for r in &index.spec.recording_rules {
+            // Findings are reported when the rule is checked as a site; here only labels matter.
+            let mut ignored = Vec::new();
+            let labels = promql::parse(&r.expr).ok().and_then(|e| {
+                walk::Walker::new(index, sources, &records, r.expr.loc, &mut ignored).labels(&e)
+            });
+            // The rule's own labels are attached to every output series.
+            let labels = labels.map(|mut l| {
+                l.extend(r.labels.iter().map(|kv| kv.name.value.clone()));
+                l
+            });
+            records.insert(r.record.value.clone(), labels);
+        }
+    }
+    records
+}
+
+/// The labels an expression's output series carry (`None` when unknown).
+pub fn output_labels(
+    index: &Index<'_>,
+    sources: &SourceMap,
+    records: &BTreeMap<String, LabelSet>,
+    expr: &Sp<String>,
+) -> LabelSet {
+    let e = promql::parse(expr).ok()?;
+    let mut ignored = Vec::new();
+    walk::Walker::new(index, sources, records, expr.loc, &mut ignored).labels(&e)
 }
 
 pub(crate) fn apply_allow(d: &mut Diagnostic, allow: &[Allow]) {

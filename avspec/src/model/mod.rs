@@ -1,5 +1,6 @@
 //! The spec model: typed, span-carrying structs that the YAML files deserialize into.
 
+mod alerting;
 mod dashboards;
 mod metrics;
 mod prometheus;
@@ -7,6 +8,7 @@ mod rules;
 mod slo;
 mod stack;
 
+pub use alerting::*;
 pub use dashboards::*;
 pub use metrics::*;
 pub use prometheus::*;
@@ -19,7 +21,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One spec file. Every section is optional so the spec can be split across files; the loader
-/// merges them into a [`Spec`]. Singleton sections (`project`, `prometheus`, `stack`) may appear
+/// merges them into a [`Spec`]. Singleton sections (`project`, `prometheus`, `stack`,
+/// `alertmanager`) may appear
 /// in only one file.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +58,9 @@ pub struct SpecFile {
     /// The docker-compose stack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack: Option<Stack>,
+    /// Alert routing: Alertmanager receivers, routes and inhibition rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<Alerting>,
 }
 
 /// The whole spec, merged from every file.
@@ -70,6 +76,8 @@ pub struct Spec {
     pub datasources: Vec<Datasource>,
     pub dashboards: Vec<Dashboard>,
     pub stack: Stack,
+    /// `None` when no file has an `alertmanager:` section (nothing is routed).
+    pub alertmanager: Option<Alerting>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]

@@ -51,6 +51,9 @@ pub struct Alert {
     /// The SLO this alert protects; its threshold is checked against the SLO's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guards_slo: Option<Sp<String>>,
+    /// The Alertmanager receivers this alert must reach (checked against the route tree).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receivers: Vec<Sp<String>>,
     /// Extra labels attached to the alert.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<KeyValue>,

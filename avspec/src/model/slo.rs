@@ -24,6 +24,12 @@ pub struct Slo {
     pub page_severity: Sp<AlertSeverity>,
     #[serde(default = "default_ticket", skip_serializing_if = "is_warning")]
     pub ticket_severity: Sp<AlertSeverity>,
+    /// Receivers the page-tier burn-rate alerts must reach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_receivers: Vec<Sp<String>>,
+    /// Receivers the ticket-tier burn-rate alerts must reach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ticket_receivers: Vec<Sp<String>>,
     /// Where and why this differs from the monitoring guide.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,

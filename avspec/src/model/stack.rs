@@ -27,6 +27,9 @@ pub enum Role {
     Prometheus,
     /// Grafana: provisioning and dashboards mounted from `generated/grafana`.
     Grafana,
+    /// Alertmanager: config mounted from `generated/alertmanager`, receiver secrets from
+    /// `./secrets/alertmanager`.
+    Alertmanager,
     /// Anything else, configured only by the fields given.
     Generic,
 }
