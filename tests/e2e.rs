@@ -4,12 +4,19 @@
 //! up, every dashboard query returns data, every recording rule has a value and no rule failed;
 //! then that ModelNotLoaded, HighErrorRate and AutoVoiceDown fire for the right instance, and
 //! CacheBackendFailing when the healthy daemon's Redis (a real `redis-server`) is killed; and
-//! that `avctl check-live` passes on the daemon.
+//! that `avctl check-live` passes on the daemon. Prometheus sends its alerts to a real
+//! Alertmanager 0.25 running the generated configuration, whose receivers post to a webhook the
+//! test runs: HighErrorRate and ModelNotLoaded reach the receivers the spec names, the warning
+//! of the same incident is muted, a resolved notification follows the fix; then a second
+//! Alertmanager checks avctl's inhibition model (`routing_phase.rs`).
 //!
-//! Needs the release binaries, `prometheus`, `redis-server` and `espeak-ng` (scripts/test.sh
-//! provides them):
+//! Needs the release binaries, `prometheus`, `prometheus-alertmanager`, `redis-server` and
+//! `espeak-ng` (scripts/test.sh provides them):
 //! `cargo test -p autovoice-e2e -- --ignored --nocapture`.
 
+mod routing_phase;
+
+use autovoice_e2e::alerting::Webhook;
 use autovoice_e2e::{Procs, Prom, TIMEOUT, free_port, release_bin, repo, wait_for};
 use avctl::live::http;
 use avspec::index::Index;
@@ -25,15 +32,19 @@ struct Ports {
     nomodel: u16,
     faulty: u16,
     prometheus: u16,
+    alertmanager: u16,
+    webhook: u16,
 }
 
 impl Ports {
-    fn env(&self) -> [(&'static str, String); 4] {
+    fn env(&self) -> [(&'static str, String); 6] {
         [
             ("E2E_APP_PORT", self.app.to_string()),
             ("E2E_NOMODEL_PORT", self.nomodel.to_string()),
             ("E2E_FAULTY_PORT", self.faulty.to_string()),
             ("E2E_PROMETHEUS_PORT", self.prometheus.to_string()),
+            ("E2E_ALERTMANAGER_PORT", self.alertmanager.to_string()),
+            ("E2E_WEBHOOK_PORT", self.webhook.to_string()),
         ]
     }
 }
@@ -219,8 +230,15 @@ fn fires_for(prom: &Prom, alert: &str, instance: &str) -> R {
 }
 
 fn run(dir: &Path, procs: &mut Procs) -> R {
-    let ports =
-        Ports { app: free_port()?, nomodel: free_port()?, faulty: free_port()?, prometheus: free_port()? };
+    let hook = Webhook::start()?;
+    let ports = Ports {
+        app: free_port()?,
+        nomodel: free_port()?,
+        faulty: free_port()?,
+        prometheus: free_port()?,
+        alertmanager: free_port()?,
+        webhook: hook.port,
+    };
     let o = avctl(&ports, &["generate", "-q", "--out", dir.to_str().ok_or("path")?])?;
     if !o.status.success() {
         return Err(format!("generate: {}", String::from_utf8_lossy(&o.stderr)));
@@ -238,6 +256,7 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
     start_daemon(procs, dir, "app", ports.app, &["--redis-url", &redis_url])?;
     start_daemon(procs, dir, "nomodel", ports.nomodel, &["--skip-models"])?;
     start_daemon(procs, dir, "faulty", ports.faulty, &["--inject-faults", "1"])?;
+    let am = routing_phase::start(procs, dir, "alertmanager", ports.alertmanager)?;
     let mut cmd = Command::new("prometheus");
     cmd.arg(format!("--config.file={}", dir.join("generated/prometheus/prometheus.yml").display()))
         .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
@@ -288,6 +307,18 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
         }
     }
     fires_for(&prom, "HighErrorRate", "")?;
+    // 5. Routing: the page and the ticket, the muted warning, the resolved notification.
+    routing_phase::high_error_rate_delivered(&hook, &index.spec.project.runbook_url.value)?;
+    let nomodel = format!("127.0.0.1:{}", ports.nomodel);
+    let (labels, _) = routing_phase::notified(&hook, "oncall-pager", "ModelNotLoaded", "firing")?;
+    if labels["instance"] != nomodel.as_str() {
+        return Err(format!("ModelNotLoaded paged for {labels}, not {nomodel}"));
+    }
+    routing_phase::muted(&am, &hook, "ElevatedErrorRate")?;
+    // The fault ends: the daemon comes back with its models.
+    procs.kill("nomodel")?;
+    start_daemon(procs, dir, "nomodel-fixed", ports.nomodel, &[])?;
+    routing_phase::notified(&hook, "oncall-pager", "ModelNotLoaded", "resolved")?;
     procs.kill("faulty")?;
     fires_for(&prom, "AutoVoiceDown", &format!("127.0.0.1:{}", ports.faulty))?;
     if !prom.firing("CacheBackendFailing")?.is_empty() {
@@ -311,7 +342,7 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
             ready.text()
         ));
     }
-    // 5. check-live on the healthy daemon.
+    // 6. check-live on the healthy daemon.
     let o = avctl(&ports, &["check-live", &url(ports.app, ""), "-q"])?;
     eprintln!("{}", String::from_utf8_lossy(&o.stderr).trim_end());
     if !o.status.success() {
@@ -321,7 +352,9 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
             String::from_utf8_lossy(&o.stderr)
         ));
     }
-    Ok(())
+    // 7. The inhibition model against a fresh Alertmanager with the same configuration.
+    let model_am = routing_phase::start(procs, dir, "alertmanager-model", free_port()?)?;
+    routing_phase::model_agrees(&model_am, dir)
 }
 
 #[test]
@@ -336,7 +369,16 @@ fn generated_stack_works_against_a_real_prometheus_and_daemon() {
         // `procs` drops here: every child is killed and reaped, on success or failure.
     };
     if let Err(e) = &result {
-        for log in ["app", "nomodel", "faulty", "prometheus", "redis"] {
+        for log in [
+            "app",
+            "nomodel",
+            "nomodel-fixed",
+            "faulty",
+            "prometheus",
+            "redis",
+            "alertmanager",
+            "alertmanager-model",
+        ] {
             let text = std::fs::read_to_string(tmp.join(format!("{log}.log"))).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(15).collect();
             eprintln!(

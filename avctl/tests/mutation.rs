@@ -182,3 +182,84 @@ fn generated_tests_kill_every_mutation() {
     assert!(total >= 40, "only {total} mutations applied");
     assert!(survivors.is_empty(), "mutations the generated tests did not catch: {survivors:#?}");
 }
+
+/// Mutation test of the generated routing tests: the generated Alertmanager configuration is
+/// changed one mutation at a time (a route matcher's value changed, a route removed, `continue`
+/// dropped, a label removed from an inhibition rule's `equal`, an inhibition matcher changed)
+/// and the routing tests (`amtool config routes test` and the inhibition model, as `avctl
+/// test` runs them) must fail on each.
+#[test]
+fn generated_routing_tests_kill_every_mutation() {
+    use avctl::routing::config::AmConfig;
+    use avctl::routing::tests::RoutingTests;
+    let Some(amtool) = tool("amtool") else { return };
+    let out = tempdir();
+    let spec = repo().join("specs");
+    let o = avctl(&["--spec", spec.to_str().expect("utf8"), "generate", "--out", "."], out.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let dir = out.path().join("generated/alertmanager");
+    let original: AmConfig =
+        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("alertmanager.yml")).expect("read"))
+            .expect("yaml");
+    let tests: RoutingTests =
+        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("tests/routing.test.yml")).expect("read"))
+            .expect("yaml");
+    let mut mutants: Vec<(String, AmConfig)> = Vec::new();
+    let misspell = |m: &str| format!("{}x\"", m.trim_end_matches('"'));
+    for (i, r) in original.route.routes.iter().enumerate() {
+        for (j, m) in r.matchers.iter().enumerate() {
+            let mut c = original.clone();
+            c.route.routes[i].matchers[j] = misspell(m);
+            mutants.push((format!("routes[{i}] matcher `{m}` changed"), c));
+        }
+        let mut c = original.clone();
+        c.route.routes.remove(i);
+        mutants.push((format!("routes[{i}] removed"), c));
+        if r.continue_ {
+            let mut c = original.clone();
+            c.route.routes[i].continue_ = false;
+            mutants.push((format!("routes[{i}] continue dropped"), c));
+        }
+    }
+    let mut equivalent = Vec::new();
+    for (i, rule) in original.inhibit_rules.iter().enumerate() {
+        for (j, l) in rule.equal.iter().enumerate() {
+            // Dropping a label no target alert carries changes nothing: not a mutant.
+            if !tests.inhibitions.iter().any(|t| t.target.contains_key(l)) {
+                equivalent.push(format!("inhibit_rules[{i}] equal without `{l}`"));
+                continue;
+            }
+            let mut c = original.clone();
+            c.inhibit_rules[i].equal.remove(j);
+            mutants.push((format!("inhibit_rules[{i}] equal without `{l}`"), c));
+        }
+        let mut c = original.clone();
+        c.inhibit_rules[i].source_matchers[0] = misspell(&rule.source_matchers[0]);
+        mutants.push((format!("inhibit_rules[{i}] source matcher changed"), c));
+    }
+    let run = |n: usize, cfg: &AmConfig| -> bool {
+        let root = out.path().join(format!("mutant-{n}"));
+        let d = root.join("generated/alertmanager");
+        std::fs::create_dir_all(d.join("tests")).expect("mkdir");
+        std::fs::write(d.join("alertmanager.yml"), serde_saphyr::to_string(cfg).expect("yaml"))
+            .expect("write");
+        std::fs::copy(dir.join("tests/routing.test.yml"), d.join("tests/routing.test.yml")).expect("copy");
+        let cases = avctl::cmd::test::run_routing(&amtool, &root).expect("routing tests run");
+        cases.iter().all(|c| c.passed)
+    };
+    assert!(run(0, &original), "the generated configuration must pass its routing tests");
+    let numbered: Vec<(usize, &(String, AmConfig))> = mutants.iter().enumerate().collect();
+    let survivors: Vec<&String> = avctl::par::map_in_order(&numbered, |(n, (_, c))| run(n + 1, c))
+        .into_iter()
+        .zip(&mutants)
+        .filter(|(passed, _)| *passed)
+        .map(|(_, (what, _))| what)
+        .collect();
+    println!(
+        "routing mutation kill rate: {} of {}; not applied (equivalent): {equivalent:?}",
+        mutants.len() - survivors.len(),
+        mutants.len()
+    );
+    assert!(mutants.len() >= 10, "only {} mutations applied", mutants.len());
+    assert!(survivors.is_empty(), "mutations the routing tests did not catch: {survivors:#?}");
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 
 fn base_files() -> Vec<(String, String)> {
     let base = repo().join("avctl/tests/fixtures/vbase");
-    ["project", "prometheus", "stack", "rest"]
+    ["project", "prometheus", "stack", "alertmanager", "rest"]
         .iter()
         .map(|n| {
             let text = std::fs::read_to_string(base.join(format!("{n}.yaml"))).expect("base");
@@ -60,6 +60,13 @@ fn an_overlay_replaces_exactly_the_fields_it_sets() {
     // Untouched: the retention and the job's source.
     assert_eq!(p.retention.time.value.to_string(), "7d");
     assert_eq!(p.jobs[0].source.value, "web");
+    let am = spec.alertmanager.as_ref().expect("routing");
+    assert_eq!(am.route.group_wait.as_ref().map(|d| d.value.to_string()).as_deref(), Some("1s"));
+    let pager = &am.receivers[0];
+    assert!(pager.webhook.is_some() && pager.pagerduty.is_none() && pager.pages(), "{pager:?}");
+    // Untouched: the other receivers and the routes.
+    assert!(am.receivers[1].webhook.is_some() && am.receivers[2].slack.is_some());
+    assert_eq!(am.route.routes.len(), 2);
     let alert = &spec.alerts[0];
     assert_eq!(alert.severity.as_ref().map(|s| s.value.as_str()), Some("warning"));
     assert_eq!(alert.for_.as_ref().map(|f| f.value.to_string()).as_deref(), Some("1m"));
@@ -93,6 +100,8 @@ fn generate_with_the_e2e_overlay_points_at_loopback_and_shortens_for() {
         .env("E2E_NOMODEL_PORT", "5102")
         .env("E2E_FAULTY_PORT", "5103")
         .env("E2E_PROMETHEUS_PORT", "5104")
+        .env("E2E_ALERTMANAGER_PORT", "5105")
+        .env("E2E_WEBHOOK_PORT", "5106")
         .output()
         .expect("run avctl");
     assert!(o.status.success(), "{}", text(&o));
@@ -100,7 +109,13 @@ fn generate_with_the_e2e_overlay_points_at_loopback_and_shortens_for() {
     for t in ["127.0.0.1:5101", "127.0.0.1:5102", "127.0.0.1:5103", "127.0.0.1:5104", "scrape_interval: 1s"] {
         assert!(prom.contains(t), "{t} missing:\n{prom}");
     }
-    assert!(!prom.contains("alerting:") && !prom.contains("nvidia-exporter"), "{prom}");
+    assert!(prom.contains("alerting:") && prom.contains("127.0.0.1:5105"), "{prom}");
+    assert!(!prom.contains("nvidia-exporter"), "{prom}");
+    let am = std::fs::read_to_string(out.path().join("generated/alertmanager/alertmanager.yml")).expect("am");
+    for t in ["url: http://127.0.0.1:5106/oncall-pager", "group_wait: 1s", "group_interval: 1s"] {
+        assert!(am.contains(t), "{t} missing:\n{am}");
+    }
+    assert!(!am.contains("pagerduty") && !am.contains("slack"), "{am}");
     let rules =
         std::fs::read_to_string(out.path().join("generated/prometheus/rules/autovoice-availability.yml"))
             .expect("rules");

@@ -1,5 +1,5 @@
-//! The generated stack checked by the real tools: promtool 2.42, docker-compose 1.29, the
-//! compose-spec JSON Schema, and Grafana's dashboard JSON Schemas.
+//! The generated stack checked by the real tools: promtool 2.42, amtool 0.25, docker-compose
+//! 1.29, the compose-spec JSON Schema, and Grafana's dashboard JSON Schemas.
 
 mod common;
 use common::*;
@@ -42,6 +42,29 @@ fn promtool_rejects_a_broken_rule_so_the_check_can_fail() {
     std::fs::write(&file, broken).expect("write");
     let o = Command::new(&promtool).args(["check", "rules"]).arg(&file).output().expect("promtool");
     assert!(!o.status.success());
+}
+
+#[test]
+fn amtool_accepts_the_alertmanager_config_and_prometheus_points_at_it() {
+    let Some(amtool) = tool("amtool") else { return };
+    let out = generated();
+    let file = out.path().join("generated/alertmanager/alertmanager.yml");
+    let o = Command::new(&amtool).arg("check-config").arg(&file).output().expect("amtool");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("2 inhibit rules") && text(&o).contains("3 receivers"), "{}", text(&o));
+    let prom = std::fs::read_to_string(out.path().join("generated/prometheus/prometheus.yml")).expect("yml");
+    assert!(prom.contains("alerting:") && prom.contains("- alertmanager:9093"), "{prom}");
+    let compose = std::fs::read_to_string(out.path().join("docker-compose.yml")).expect("compose");
+    assert!(compose.contains("./generated/alertmanager:/etc/alertmanager:ro"), "{compose}");
+    assert!(compose.contains("./secrets/alertmanager:/etc/alertmanager/secrets:ro"), "{compose}");
+    // The same check fails on a broken file, so it can fail.
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file).expect("read").replace("receiver: team-chat", "receiver: nobody"),
+    )
+    .expect("write");
+    let o = Command::new(&amtool).arg("check-config").arg(&file).output().expect("amtool");
+    assert!(!o.status.success(), "{}", text(&o));
 }
 
 #[test]

@@ -9,13 +9,13 @@ use avspec::{Format, diag, load_texts};
 use common::*;
 use std::path::Path;
 
-const SINGLETONS: [&str; 3] = ["project", "prometheus", "stack"];
+const SINGLETONS: [&str; 4] = ["project", "prometheus", "stack", "alertmanager"];
 
 fn files_for(path: &Path) -> (String, Vec<(String, String)>) {
     let text = std::fs::read_to_string(path).expect("fixture");
     let base = repo().join("avctl/tests/fixtures/vbase");
     let mut files = Vec::new();
-    for name in ["project", "prometheus", "stack", "rest"] {
+    for name in ["project", "prometheus", "stack", "alertmanager", "rest"] {
         if !(SINGLETONS.contains(&name) && text.lines().any(|l| l.starts_with(&format!("{name}:")))) {
             files.push((
                 format!("vbase/{name}.yaml"),

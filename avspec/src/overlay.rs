@@ -218,6 +218,9 @@ fn apply(spec: &mut crate::Spec, o: Overlay, env: &dyn Fn(&str) -> Option<String
                 continue;
             };
             if patch.has_integration() {
+                // Whether the receiver pages is a fact about who reads it, not about the
+                // integration: keep it when the integration is swapped.
+                r.pages = Some(r.pages.take().unwrap_or_else(|| Sp::synthetic(r.pages())));
                 r.webhook = patch.webhook.map(|mut w| {
                     w.url = expand_all(vec![w.url], &mut diags).remove(0);
                     w

@@ -1,6 +1,8 @@
 //! Support for the end-to-end test: child processes that are always reaped, free loopback
 //! ports, polling with a deadline, and a small client for Prometheus's HTTP API.
 
+pub mod alerting;
+
 use avctl::live::http;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

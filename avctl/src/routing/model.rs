@@ -230,9 +230,9 @@ mod tests {
         let page = labels(&[("severity", "critical"), ("slo", "a")]);
         let ticket = labels(&[("severity", "warning"), ("slo", "a")]);
         let other = labels(&[("severity", "warning"), ("slo", "b")]);
-        assert_eq!(ih.muted_by(&ticket, &[page.clone()]), Some((0, 0)));
-        assert_eq!(ih.muted_by(&other, &[page.clone()]), None);
-        assert_eq!(ih.muted_by(&page, &[ticket.clone()]), None);
+        assert_eq!(ih.muted_by(&ticket, std::slice::from_ref(&page)), Some((0, 0)));
+        assert_eq!(ih.muted_by(&other, std::slice::from_ref(&page)), None);
+        assert_eq!(ih.muted_by(&page, std::slice::from_ref(&ticket)), None);
         // A missing label equals a missing label.
         let bare_page = labels(&[("severity", "critical")]);
         assert!(ih.muted_by(&labels(&[("severity", "warning")]), &[bare_page]).is_some());
