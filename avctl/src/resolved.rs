@@ -74,6 +74,7 @@ impl Resolved {
         if let Some(index) = &index {
             findings.extend(avspec::check::check(index));
             findings.extend(crate::validate::validate(index, &self.sources));
+            findings.extend(crate::routing::lints(index, &self.sources));
             if let Some(dir) = grafana_schemas {
                 findings.extend(grafana_findings(index, dir));
             }

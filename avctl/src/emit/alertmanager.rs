@@ -15,7 +15,7 @@ pub fn files(index: &Index<'_>) -> Result<Vec<OutFile>, String> {
     let cfg = routing::am_config(am);
     // Locations only matter for findings, which validation reports; none are made here.
     let sources = SourceMap::default();
-    let instances = routing::alerts::instances(index, &sources, &routing::lints::looked_at(&cfg));
+    let instances = routing::alerts::instances(index, &sources, &routing::alerts::looked_at(&cfg));
     let tests = routing::tests::build(am, &cfg, &instances)?;
     let dir = PathBuf::from(GENERATED).join("alertmanager");
     Ok(vec![

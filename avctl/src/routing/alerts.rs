@@ -120,3 +120,23 @@ fn domain_values(index: &Index<'_>, label: &str) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// Labels any matcher of the configuration tests.
+pub fn looked_at(cfg: &super::config::AmConfig) -> BTreeSet<String> {
+    fn walk(r: &super::config::AmRoute, out: &mut BTreeSet<String>) {
+        out.extend(r.matchers.iter().filter_map(|m| super::matcher::Matcher::parse(m).ok()).map(|m| m.name));
+        r.routes.iter().for_each(|c| walk(c, out));
+    }
+    let mut out = BTreeSet::new();
+    walk(&cfg.route, &mut out);
+    for r in &cfg.inhibit_rules {
+        out.extend(
+            r.source_matchers
+                .iter()
+                .chain(&r.target_matchers)
+                .filter_map(|m| super::matcher::Matcher::parse(m).ok())
+                .map(|m| m.name),
+        );
+    }
+    out
+}

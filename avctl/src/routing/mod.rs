@@ -4,6 +4,7 @@
 //! routing and inhibition tests with their runner (`tests`).
 
 pub mod alerts;
+mod analysis;
 pub mod config;
 pub mod lints;
 pub mod matcher;

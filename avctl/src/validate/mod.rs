@@ -79,7 +79,6 @@ pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
     out.retain(|d| d.loc.is_unknown() || at.insert((d.code, d.loc)));
     out.extend(lints::lints(index, sources));
     out.extend(cardinality::check(index));
-    out.extend(crate::routing::lints(index, sources));
     out
 }
 
