@@ -36,8 +36,25 @@ stage clippy-and-build cargo test --workspace --release --locked --all-targets -
 stage tests cargo test --workspace --release --locked
 stage validate ./target/release/avctl validate --deny-warnings
 stage generate-check ./target/release/avctl generate --check --no-cache
-stage promtool-tests ./target/release/avctl test -q
-# End to end: the generated config in a real Prometheus 2.42 scraping real daemons (tests/e2e.rs).
-stage e2e cargo test --workspace --release --locked --test e2e -- --ignored --nocapture
+# `avctl test` (promtool and amtool on every core, about 40 s) runs beside the end-to-end test
+# (the generated config in a real Prometheus 2.42 and Alertmanager 0.25 with real daemons,
+# tests/e2e.rs), which mostly waits on rule and notification timers. Each keeps its own log;
+# both must pass.
+beside_e2e() {
+  local log rc=0 pid
+  log=$(mktemp)
+  ./target/release/avctl test -q > "$log" 2>&1 &
+  pid=$!
+  cargo test --workspace --release --locked --test e2e -- --ignored --nocapture || rc=$?
+  if ! wait "$pid"; then
+    rc=1
+    echo "test.sh: avctl test failed:"
+  fi
+  echo "test.sh: == avctl test (ran beside e2e)"
+  cat "$log"
+  rm -f "$log"
+  return "$rc"
+}
+stage promtool-tests-beside-e2e beside_e2e
 stage readme bash scripts/check-readme.sh
 echo "test.sh: all checks passed"

@@ -67,6 +67,8 @@ struct AlertCtx {
     expr: String,
     for_: String,
     slo: String,
+    /// The receivers the route tree sends it to.
+    notifies: String,
     meaning: String,
     checks: Vec<String>,
     queries: Vec<String>,
@@ -152,6 +154,7 @@ pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>,
             })
             .collect(),
     };
+    let notifies = crate::routing::receivers_by_alert(index);
     let runctx = RunbookCtx {
         project: spec.project.name.value.clone(),
         alerts: spec
@@ -168,6 +171,7 @@ pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>,
                     expr: a.expr.value.clone(),
                     for_: a.for_.as_ref().map_or_else(|| "0s".to_owned(), |f| f.to_string()),
                     slo: a.guards_slo.as_ref().map(|s| slo_text(index, s.as_str())).unwrap_or_default(),
+                    notifies: notifies.get(&a.name.value).map(|r| r.join(", ")).unwrap_or_default(),
                     meaning: rb.meaning,
                     checks: rb.checks,
                     queries: rb.queries.into_iter().map(|q| q.value).collect(),

@@ -2,21 +2,26 @@
 //! alerts, pages that page no one, dead routes, inhibitions that cross incidents.
 
 use super::alerts::{self, Instance};
-use super::lints::Ctx;
 use super::matcher::all_match;
 use super::model::{Router, route_name};
 use crate::validate::apply_allow;
 use avspec::check::code;
 use avspec::index::Index;
-use avspec::{Alerting, Diagnostic, Route};
+use avspec::{Alerting, Diagnostic, Route, SourceMap};
 use std::collections::BTreeSet;
 
 /// Findings that need the route tree evaluated for every alert.
-pub(super) fn analyse(index: &Index<'_>, am: &Alerting, routes: &[(Vec<usize>, &Route)], cx: &mut Ctx<'_>) {
+pub(super) fn analyse(
+    index: &Index<'_>,
+    am: &Alerting,
+    routes: &[(Vec<usize>, &Route)],
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
     let cfg = super::am_config(am);
     let Ok((router, inhibitor)) = super::model::load(&cfg) else { return };
     let looked_at = alerts::looked_at(&cfg);
-    let instances = alerts::instances(index, cx.sources, &looked_at);
+    let instances = alerts::instances(index, sources, &looked_at);
     let pages: BTreeSet<&str> = am.receivers.iter().filter(|r| r.pages()).map(|r| r.name.as_str()).collect();
     let root = am.route.receiver.as_ref().map_or("", |r| r.as_str());
     let mut reported = BTreeSet::new();
@@ -29,7 +34,7 @@ pub(super) fn analyse(index: &Index<'_>, am: &Alerting, routes: &[(Vec<usize>, &
             if reported.insert((a.name.value.clone(), d.code)) {
                 let mut d = d;
                 apply_allow(&mut d, &a.allow);
-                cx.out.push(d);
+                out.push(d);
             }
         };
         if !want.is_empty() && want != got_set {
@@ -66,8 +71,8 @@ pub(super) fn analyse(index: &Index<'_>, am: &Alerting, routes: &[(Vec<usize>, &
             );
         }
     }
-    dead_routes(&router, routes, &instances, cx);
-    across_incidents(am, &inhibitor, &instances, cx);
+    dead_routes(&router, routes, &instances, out);
+    across_incidents(am, &inhibitor, &instances, out);
 }
 
 fn list(set: &BTreeSet<&str>) -> String {
@@ -84,7 +89,7 @@ fn dead_routes(
     router: &Router,
     routes: &[(Vec<usize>, &Route)],
     instances: &[Instance<'_>],
-    cx: &mut Ctx<'_>,
+    out: &mut Vec<Diagnostic>,
 ) {
     let reached: BTreeSet<Vec<usize>> = instances
         .iter()
@@ -103,7 +108,7 @@ fn dead_routes(
             .matchers
             .first()
             .map_or_else(|| r.receiver.as_ref().map_or(Default::default(), |x| x.loc), |m| m.loc);
-        if cx.out.iter().any(|d| {
+        if out.iter().any(|d| {
             d.code == code::ROUTING_UNREACHABLE_ROUTE && d.loc.file == at.file && d.loc.line == at.line
         }) {
             continue;
@@ -127,10 +132,10 @@ fn dead_routes(
             }
             _ => format!("{} matches no alert of the spec", route_name(path)),
         };
-        cx.out
-            .push(Diagnostic::warning(code::ROUTING_UNREACHABLE_ROUTE, at, msg).with_help(
-                "reorder the routes, add `continue: true` to the earlier one, or remove this one",
-            ));
+        out.push(
+            Diagnostic::warning(code::ROUTING_UNREACHABLE_ROUTE, at, msg)
+                .with_help("reorder the routes, add `continue: true` to the earlier one, or remove this one"),
+        );
     }
 }
 
@@ -139,7 +144,7 @@ fn across_incidents(
     am: &Alerting,
     inhibitor: &super::model::Inhibitor,
     instances: &[Instance<'_>],
-    cx: &mut Ctx<'_>,
+    out: &mut Vec<Diagnostic>,
 ) {
     for (rule, model) in am.inhibit_rules.iter().zip(&inhibitor.rules) {
         for l in am.incident_labels.iter().filter(|l| !model.equal.contains(&l.value)) {
@@ -155,7 +160,7 @@ fn across_incidents(
             });
             if let Some((s, t)) = found {
                 let at = rule.equal.first().map_or(rule.name.loc, |e| e.loc);
-                cx.out.push(
+                out.push(
                     Diagnostic::warning(
                         code::ROUTING_INHIBIT_ACROSS_INCIDENTS,
                         at,

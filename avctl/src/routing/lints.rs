@@ -7,7 +7,7 @@ use super::model::route_name;
 use crate::validate::apply_allow;
 use avspec::check::code;
 use avspec::index::Index;
-use avspec::{Diagnostic, Domain, PromDuration, Route, SourceMap, Sp};
+use avspec::{Alerting, Diagnostic, Domain, PromDuration, Route, SourceMap, Sp};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Alertmanager's defaults for a root route that leaves them unset.
@@ -42,10 +42,10 @@ fn label_domains(index: &Index<'_>) -> BTreeMap<String, Option<BTreeSet<String>>
     out
 }
 
-pub(super) struct Ctx<'a> {
-    pub sources: &'a SourceMap,
-    pub domains: BTreeMap<String, Option<BTreeSet<String>>>,
-    pub out: Vec<Diagnostic>,
+struct Ctx<'a> {
+    sources: &'a SourceMap,
+    domains: BTreeMap<String, Option<BTreeSet<String>>>,
+    out: Vec<Diagnostic>,
 }
 
 impl Ctx<'_> {
@@ -111,18 +111,9 @@ fn unknown_receiver(r: &Sp<String>, known: &[&str], what: &str) -> Diagnostic {
     if d.help.is_some() { d } else { d.with_help(format!("receivers: {}", known.join(", "))) }
 }
 
-fn walk_routes<'a>(r: &'a Route, path: Vec<usize>, out: &mut Vec<(Vec<usize>, &'a Route)>) {
-    for (i, c) in r.routes.iter().enumerate() {
-        let mut p = path.clone();
-        p.push(i);
-        walk_routes(c, p, out);
-    }
-    out.insert(0, (path, r));
-}
-
-/// Every routing finding for the spec (none when it has no `alertmanager:` section).
-pub fn lints(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
-    let Some(am) = &index.spec.alertmanager else { return Vec::new() };
+/// The findings that need no evaluation of the tree, and whether the tree is sound enough
+/// (every matcher parses, every receiver exists, no error) to be evaluated.
+pub(super) fn references(index: &Index<'_>, am: &Alerting, sources: &SourceMap) -> (Vec<Diagnostic>, bool) {
     let mut cx = Ctx { sources, domains: label_domains(index), out: Vec::new() };
     let known: Vec<&str> = am.receivers.iter().map(|r| r.name.as_str()).collect();
     let mut seen = BTreeSet::new();
@@ -145,8 +136,7 @@ pub fn lints(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
             );
         }
     }
-    let mut routes = Vec::new();
-    walk_routes(&am.route, Vec::new(), &mut routes);
+    let routes = super::routes(&am.route);
     let mut usable = true;
     if am.route.receiver.is_none() {
         cx.out.push(
@@ -200,10 +190,8 @@ pub fn lints(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
         }
     }
     repeat_before_group(&am.route, GROUP_INTERVAL, REPEAT_INTERVAL, &mut cx.out);
-    if usable && !cx.out.iter().any(|d| d.severity == avspec::Severity::Error) {
-        super::analysis::analyse(index, am, &routes, &mut cx);
-    }
-    cx.out
+    let sound = usable && !cx.out.iter().any(|d| d.severity == avspec::Severity::Error);
+    (cx.out, sound)
 }
 
 /// `repeat_interval` shorter than `group_interval`, with values inherited down the tree.

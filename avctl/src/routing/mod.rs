@@ -6,14 +6,13 @@
 pub mod alerts;
 mod analysis;
 pub mod config;
-pub mod lints;
+mod lints;
 pub mod matcher;
 pub mod model;
 pub mod tests;
 
-pub use lints::lints;
-
-use avspec::{Alerting, Route};
+use avspec::index::Index;
+use avspec::{Alerting, Diagnostic, Route, SourceMap};
 use config::{AmConfig, AmRoute};
 use matcher::Matcher;
 
@@ -105,7 +104,41 @@ pub fn am_config(a: &Alerting) -> AmConfig {
     }
 }
 
-/// The spec route at `path` (child indices from the root).
-pub fn spec_route<'a>(root: &'a Route, path: &[usize]) -> Option<&'a Route> {
-    path.iter().try_fold(root, |r, &i| r.routes.get(i))
+/// Every routing finding for the spec (none when it has no `alertmanager:` section): the
+/// reference checks, then, when the tree is sound, where every alert really goes.
+pub fn lints(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
+    let Some(am) = &index.spec.alertmanager else { return Vec::new() };
+    let (mut out, sound) = lints::references(index, am, sources);
+    if sound {
+        analysis::analyse(index, am, &routes(&am.route), sources, &mut out);
+    }
+    out
+}
+
+/// Every spec route with its path, the root first, depth first.
+fn routes(root: &Route) -> Vec<(Vec<usize>, &Route)> {
+    fn walk<'a>(r: &'a Route, path: Vec<usize>, out: &mut Vec<(Vec<usize>, &'a Route)>) {
+        out.push((path.clone(), r));
+        for (i, c) in r.routes.iter().enumerate() {
+            let mut p = path.clone();
+            p.push(i);
+            walk(c, p, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, Vec::new(), &mut out);
+    out
+}
+
+/// The receivers each alert's first label set reaches, by alert name (empty without routing).
+pub fn receivers_by_alert(index: &Index<'_>) -> std::collections::BTreeMap<String, Vec<String>> {
+    let Some(am) = &index.spec.alertmanager else { return Default::default() };
+    let cfg = am_config(am);
+    let Ok(router) = model::Router::new(&cfg.route) else { return Default::default() };
+    let sources = SourceMap::default();
+    let mut out = std::collections::BTreeMap::new();
+    for i in alerts::instances(index, &sources, &alerts::looked_at(&cfg)) {
+        out.entry(i.name().to_owned()).or_insert_with(|| router.receivers(&i.labels));
+    }
+    out
 }
