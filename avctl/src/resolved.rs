@@ -73,8 +73,9 @@ impl Resolved {
         let index = self.spec.as_ref().map(Index::new);
         if let Some(index) = &index {
             findings.extend(avspec::check::check(index));
-            findings.extend(crate::validate::validate(index, &self.sources));
-            findings.extend(crate::routing::lints(index, &self.sources));
+            let records = crate::validate::record_labels(index, &self.sources);
+            findings.extend(crate::validate::validate_with(index, &self.sources, &records));
+            findings.extend(crate::routing::lints(index, &self.sources, &records));
             if let Some(dir) = grafana_schemas {
                 findings.extend(grafana_findings(index, dir));
             }

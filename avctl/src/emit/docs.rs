@@ -84,7 +84,12 @@ fn domain_text(d: &Domain, jobs: &[&str]) -> String {
     }
 }
 
-pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>, String> {
+/// `notifies`: the receivers each alert reaches (empty without routing).
+pub fn docs(
+    index: &Index<'_>,
+    opts: &super::GenOptions,
+    notifies: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<Vec<OutFile>, String> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
@@ -154,7 +159,6 @@ pub fn docs(index: &Index<'_>, opts: &super::GenOptions) -> Result<Vec<OutFile>,
             })
             .collect(),
     };
-    let notifies = crate::routing::receivers_by_alert(index);
     let runctx = RunbookCtx {
         project: spec.project.name.value.clone(),
         alerts: spec

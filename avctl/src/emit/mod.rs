@@ -65,10 +65,12 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     for (name, contents) in promtool_tests::cached_test_files(index, prior.as_deref())? {
         files.push(OutFile { path: tests_dir.join(name), contents });
     }
-    files.extend(alertmanager::files(index)?);
+    let plan = crate::routing::Plan::new(index);
+    files.extend(alertmanager::files(plan.as_ref())?);
     files.extend(grafana::files(index)?);
     files.push(OutFile { path: PathBuf::from("docker-compose.yml"), contents: compose::compose(index)? });
-    files.extend(docs::docs(index, opts)?);
+    let notifies = plan.as_ref().map(crate::routing::Plan::receivers_by_alert).unwrap_or_default();
+    files.extend(docs::docs(index, opts, &notifies)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

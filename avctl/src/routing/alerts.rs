@@ -8,7 +8,10 @@ use crate::validate;
 use avspec::index::Index;
 use avspec::{Alert, Domain, SourceMap};
 use promql_parser::label::MatchOp;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The labels of each recording rule's output (see `validate::record_labels`).
+pub type Records = BTreeMap<String, validate::LabelSet>;
 
 /// Most values of one label's domain tried (the rest are alike for routing).
 const MAX_VARIANTS: usize = 12;
@@ -47,14 +50,14 @@ pub fn stand_in(label: &str) -> String {
 pub fn instances<'a>(
     index: &'a Index<'a>,
     sources: &SourceMap,
+    records: &Records,
     looked_at: &BTreeSet<String>,
 ) -> Vec<Instance<'a>> {
-    let records = validate::record_labels(index, sources);
     let mut out = Vec::new();
     for alert in &index.spec.alerts {
         let mut labels = LabelMap::new();
         let mut domains: Vec<(String, Vec<String>)> = Vec::new();
-        let dynamic = validate::output_labels(index, sources, &records, &alert.expr).unwrap_or_default();
+        let dynamic = validate::output_labels(index, sources, records, &alert.expr).unwrap_or_default();
         let pinned = pinned_values(&alert.expr);
         for l in dynamic.iter().filter(|l| l.as_str() != "__name__") {
             let values = match pinned.iter().find(|(n, _)| n == l) {

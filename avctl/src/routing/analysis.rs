@@ -16,12 +16,13 @@ pub(super) fn analyse(
     am: &Alerting,
     routes: &[(Vec<usize>, &Route)],
     sources: &SourceMap,
+    records: &alerts::Records,
     out: &mut Vec<Diagnostic>,
 ) {
     let cfg = super::am_config(am);
     let Ok((router, inhibitor)) = super::model::load(&cfg) else { return };
     let looked_at = alerts::looked_at(&cfg);
-    let instances = alerts::instances(index, sources, &looked_at);
+    let instances = alerts::instances(index, sources, records, &looked_at);
     let pages: BTreeSet<&str> = am.receivers.iter().filter(|r| r.pages()).map(|r| r.name.as_str()).collect();
     let root = am.route.receiver.as_ref().map_or("", |r| r.as_str());
     let mut reported = BTreeSet::new();

@@ -106,11 +106,11 @@ pub fn am_config(a: &Alerting) -> AmConfig {
 
 /// Every routing finding for the spec (none when it has no `alertmanager:` section): the
 /// reference checks, then, when the tree is sound, where every alert really goes.
-pub fn lints(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
+pub fn lints(index: &Index<'_>, sources: &SourceMap, records: &alerts::Records) -> Vec<Diagnostic> {
     let Some(am) = &index.spec.alertmanager else { return Vec::new() };
     let (mut out, sound) = lints::references(index, am, sources);
     if sound {
-        analysis::analyse(index, am, &routes(&am.route), sources, &mut out);
+        analysis::analyse(index, am, &routes(&am.route), sources, records, &mut out);
     }
     out
 }
@@ -130,15 +130,34 @@ fn routes(root: &Route) -> Vec<(Vec<usize>, &Route)> {
     out
 }
 
-/// The receivers each alert's first label set reaches, by alert name (empty without routing).
-pub fn receivers_by_alert(index: &Index<'_>) -> std::collections::BTreeMap<String, Vec<String>> {
-    let Some(am) = &index.spec.alertmanager else { return Default::default() };
-    let cfg = am_config(am);
-    let Ok(router) = model::Router::new(&cfg.route) else { return Default::default() };
-    let sources = SourceMap::default();
-    let mut out = std::collections::BTreeMap::new();
-    for i in alerts::instances(index, &sources, &alerts::looked_at(&cfg)) {
-        out.entry(i.name().to_owned()).or_insert_with(|| router.receivers(&i.labels));
+/// The spec's routing evaluated once for the generators: Alertmanager's configuration and
+/// every alert's label sets.
+pub struct Plan<'a> {
+    pub spec: &'a Alerting,
+    pub cfg: AmConfig,
+    pub instances: Vec<alerts::Instance<'a>>,
+}
+
+impl<'a> Plan<'a> {
+    /// `None` when the spec routes nothing.
+    pub fn new(index: &'a Index<'a>) -> Option<Self> {
+        let spec = index.spec.alertmanager.as_ref()?;
+        let cfg = am_config(spec);
+        // Locations only matter for findings, which validation reports; none are made here.
+        let sources = SourceMap::default();
+        let records = crate::validate::record_labels(index, &sources);
+        let instances = alerts::instances(index, &sources, &records, &alerts::looked_at(&cfg));
+        Some(Self { spec, cfg, instances })
     }
-    out
+
+    /// The receivers each alert's first label set reaches, by alert name.
+    pub fn receivers_by_alert(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Ok(router) = model::Router::new(&self.cfg.route) {
+            for i in &self.instances {
+                out.entry(i.name().to_owned()).or_insert_with(|| router.receivers(&i.labels));
+            }
+        }
+        out
+    }
 }

@@ -31,9 +31,17 @@ pub type LabelSet = Option<BTreeSet<String>>;
 
 /// Runs every PromQL check and lint.
 pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
+    validate_with(index, sources, &record_labels(index, sources))
+}
+
+/// [`validate`] with the recording rules' labels already computed ([`record_labels`]).
+pub fn validate_with(
+    index: &Index<'_>,
+    sources: &SourceMap,
+    records: &BTreeMap<String, LabelSet>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let sites = sites(index);
-    let records = record_labels(index, sources);
     for site in &sites {
         let mut findings = Vec::new();
         let defaults = &site.variants[0];
@@ -42,7 +50,7 @@ pub fn validate(index: &Index<'_>, sources: &SourceMap) -> Vec<Diagnostic> {
             match promql::parse(&text) {
                 Ok(e) => {
                     let before = findings.len();
-                    let mut w = walk::Walker::new(index, sources, &records, site.loc, &mut findings);
+                    let mut w = walk::Walker::new(index, sources, records, site.loc, &mut findings);
                     w.labels(&e);
                     // Say which variable option produced a finding that the defaults do not.
                     let changed: Vec<String> = vars
