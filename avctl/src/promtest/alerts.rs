@@ -28,15 +28,24 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
         },
         _ => None,
     };
+    let sets = series::all_label_sets(index, &fams);
     let db_for = |phases: &[(u32, usize)], reset: Option<usize>| Db {
-        series: series::build(index, &fams, phases, reset, threshold),
+        series: series::build(&fams, &sets, phases, reset, threshold),
         records: recs.clone(),
     };
     let end = (minutes as i64 - 1) * MINUTE;
     // Where the alert flips between quiet and firing as the input level rises: bisection when
     // the ends differ (the usual monotone case), else a scan of every level.
-    let fires =
-        |k: u32| -> Result<bool, String> { Ok(!active(&db_for(&[(k, minutes)], None), e, end)?.is_empty()) };
+    // Each probe builds and evaluates every series; the search asks some levels twice.
+    let probed = std::cell::RefCell::new(std::collections::BTreeMap::new());
+    let fires = |k: u32| -> Result<bool, String> {
+        if let Some(&f) = probed.borrow().get(&k) {
+            return Ok(f);
+        }
+        let f = !active(&db_for(&[(k, minutes)], None), e, end)?.is_empty();
+        probed.borrow_mut().insert(k, f);
+        Ok(f)
+    };
     let (lo_state, hi_state) = (fires(0)?, fires(100)?);
     let flip = if lo_state != hi_state {
         let (mut lo, mut hi) = (0u32, 100u32);

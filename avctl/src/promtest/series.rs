@@ -183,22 +183,29 @@ pub fn counter(phases: &[(f64, usize)], reset: Option<usize>) -> (Vec<Sample>, S
     (samples, text.join(" "))
 }
 
+/// Each family's label sets ([`label_sets`]), computed once per alert: they do not depend on
+/// the knob, and [`build`] runs for every probe of the threshold search.
+pub fn all_label_sets(index: &Index<'_>, fams: &[Family<'_>]) -> Vec<(Labels, Option<Labels>)> {
+    fams.iter().map(|f| label_sets(index, f)).collect()
+}
+
 /// All input series for knob phases `(k, samples)` (k = 0-100), one sample per minute.
-/// `threshold` is the alert's comparison literal: histogram observations are placed in the
-/// buckets on either side of it, so quantiles land close to it.
+/// `sets` are the families' label sets ([`all_label_sets`]). `threshold` is the alert's
+/// comparison literal: histogram observations are placed in the buckets on either side of it, so
+/// quantiles land close to it.
 pub fn build(
-    index: &Index<'_>,
     fams: &[Family<'_>],
+    sets: &[(Labels, Option<Labels>)],
     phases: &[(u32, usize)],
     reset: Option<usize>,
     threshold: Option<f64>,
 ) -> Vec<Series> {
     let share = |k: u32| f64::from(k) / 100.0;
     let mut out = Vec::new();
-    for f in fams {
+    for (f, (matched, other)) in fams.iter().zip(sets) {
+        let (matched, other) = (matched.clone(), other.clone());
         let m = f.metric.metric;
         let name = &m.name.value;
-        let (matched, other) = label_sets(index, f);
         match m.kind.value {
             MetricType::Counter => {
                 // With a split, the knob is the matched share of traffic; without, the rate.
