@@ -184,3 +184,32 @@ fn show_fixture_findings() {
         println!("=== {}\n{got:?}\n{rendered}", p.display());
     }
 }
+
+#[test]
+fn stated_receivers_without_routing_are_an_error_at_the_alert() {
+    let base = repo().join("avctl/tests/fixtures/vbase");
+    let mut files: Vec<(String, String)> = ["project", "prometheus", "stack", "rest"]
+        .iter()
+        .map(|n| {
+            (
+                format!("vbase/{n}.yaml"),
+                std::fs::read_to_string(base.join(format!("{n}.yaml"))).expect("base"),
+            )
+        })
+        .collect();
+    let alert = "alerts:\n  - name: Busy\n    group: g\n    expr: 'max(web_utilization_percent) > 90'\n    for: 5m\n    severity: warning\n    receivers: [tickets]\n    summary: S\n    description: D\n    runbook: {meaning: M.}\n";
+    files.push(("fixtures/unrouted.yaml".to_owned(), alert.to_owned()));
+    let loaded = load_texts(&files);
+    let diags = avctl::cmd::check_loaded(&loaded, Some(&grafana_schemas()));
+    let got: Vec<_> = diags
+        .iter()
+        .filter(|d| loaded.sources.path(d.loc.file) == "fixtures/unrouted.yaml")
+        .map(|d| (d.code.to_string(), d.loc.line, d.loc.column))
+        .collect();
+    assert_eq!(
+        got,
+        [("routing/unknown-receiver".to_owned(), 7, 17)],
+        "{}",
+        diag::render(&diags, &loaded.sources, Format::Text)
+    );
+}

@@ -133,10 +133,10 @@ fn dead_routes(
             }
             _ => format!("{} matches no alert of the spec", route_name(path)),
         };
-        out.push(
-            Diagnostic::warning(code::ROUTING_UNREACHABLE_ROUTE, at, msg)
-                .with_help("reorder the routes, add `continue: true` to the earlier one, or remove this one"),
-        );
+        let mut d = Diagnostic::warning(code::ROUTING_UNREACHABLE_ROUTE, at, msg)
+            .with_help("reorder the routes, add `continue: true` to the earlier one, or remove this one");
+        apply_allow(&mut d, &r.allow);
+        out.push(d);
     }
 }
 
@@ -161,21 +161,21 @@ fn across_incidents(
             });
             if let Some((s, t)) = found {
                 let at = rule.equal.first().map_or(rule.name.loc, |e| e.loc);
-                out.push(
-                    Diagnostic::warning(
-                        code::ROUTING_INHIBIT_ACROSS_INCIDENTS,
-                        at,
-                        format!(
-                            "inhibition rule `{}` does not compare `{}`: {} can mute {} of another {}",
-                            rule.name.value,
-                            l.value,
-                            s.title(),
-                            t.title(),
-                            l.value
-                        ),
-                    )
-                    .with_help(format!("add `{}` to `equal`", l.value)),
-                );
+                let mut d = Diagnostic::warning(
+                    code::ROUTING_INHIBIT_ACROSS_INCIDENTS,
+                    at,
+                    format!(
+                        "inhibition rule `{}` does not compare `{}`: {} can mute {} of another {}",
+                        rule.name.value,
+                        l.value,
+                        s.title(),
+                        t.title(),
+                        l.value
+                    ),
+                )
+                .with_help(format!("add `{}` to `equal`", l.value));
+                apply_allow(&mut d, &rule.allow);
+                out.push(d);
             }
         }
     }

@@ -156,6 +156,7 @@ pub(super) fn references(index: &Index<'_>, am: &Alerting, sources: &SourceMap) 
         );
     }
     for (path, r) in &routes {
+        let before = cx.out.len();
         let what = route_name(path);
         if let Some(rec) = &r.receiver
             && !known.contains(&rec.as_str())
@@ -169,6 +170,7 @@ pub(super) fn references(index: &Index<'_>, am: &Alerting, sources: &SourceMap) 
         for l in r.group_by.iter().flatten().filter(|l| l.as_str() != "...") {
             cx.label(l, &format!("{what} group_by"));
         }
+        allow_warnings(&mut cx.out[before..], &r.allow);
     }
     for a in &index.spec.alerts {
         for r in a.receivers.iter().filter(|r| !known.contains(&r.as_str())) {
@@ -181,6 +183,7 @@ pub(super) fn references(index: &Index<'_>, am: &Alerting, sources: &SourceMap) 
         cx.label(l, "incident_labels");
     }
     for rule in &am.inhibit_rules {
+        let before = cx.out.len();
         let what = format!("inhibition rule `{}`", rule.name.value);
         for m in rule.source_matchers.iter().chain(&rule.target_matchers) {
             usable &= cx.matcher(m, &what).is_some();
@@ -188,10 +191,19 @@ pub(super) fn references(index: &Index<'_>, am: &Alerting, sources: &SourceMap) 
         for l in &rule.equal {
             cx.label(l, &format!("{what} equal"));
         }
+        allow_warnings(&mut cx.out[before..], &rule.allow);
     }
     repeat_before_group(&am.route, GROUP_INTERVAL, REPEAT_INTERVAL, &mut cx.out);
     let sound = usable && !cx.out.iter().any(|d| d.severity == avspec::Severity::Error);
     (cx.out, sound)
+}
+
+/// Applies a route's or inhibition rule's `allow:` to its warnings. Errors stay: a route to a
+/// missing receiver or a broken matcher makes Alertmanager refuse the whole file.
+pub(super) fn allow_warnings(found: &mut [Diagnostic], allow: &[avspec::Allow]) {
+    for d in found.iter_mut().filter(|d| d.severity == avspec::Severity::Warning) {
+        apply_allow(d, allow);
+    }
 }
 
 /// `repeat_interval` shorter than `group_interval`, with values inherited down the tree.
@@ -202,16 +214,14 @@ fn repeat_before_group(r: &Route, group: PromDuration, repeat: PromDuration, out
     if rep.millis() < g.millis()
         && let Some(at) = r.repeat_interval.as_ref().map(|d| d.loc).or(set_here.map(|d| d.loc))
     {
-        out.push(
-            Diagnostic::warning(
-                code::ROUTING_REPEAT_BEFORE_GROUP,
-                at,
-                format!("repeat_interval {rep} is shorter than group_interval {g}"),
-            )
-            .with_help(
-                "notifications go out at group intervals; make repeat_interval at least group_interval",
-            ),
-        );
+        let mut d = Diagnostic::warning(
+            code::ROUTING_REPEAT_BEFORE_GROUP,
+            at,
+            format!("repeat_interval {rep} is shorter than group_interval {g}"),
+        )
+        .with_help("notifications go out at group intervals; make repeat_interval at least group_interval");
+        apply_allow(&mut d, &r.allow);
+        out.push(d);
     }
     for c in &r.routes {
         repeat_before_group(c, g, rep, out);

@@ -107,10 +107,31 @@ pub fn am_config(a: &Alerting) -> AmConfig {
 /// Every routing finding for the spec (none when it has no `alertmanager:` section): the
 /// reference checks, then, when the tree is sound, where every alert really goes.
 pub fn lints(index: &Index<'_>, sources: &SourceMap, records: &alerts::Records) -> Vec<Diagnostic> {
-    let Some(am) = &index.spec.alertmanager else { return Vec::new() };
+    let Some(am) = &index.spec.alertmanager else { return unrouted(index) };
     let (mut out, sound) = lints::references(index, am, sources);
     if sound {
         analysis::analyse(index, am, &routes(&am.route), sources, records, &mut out);
+    }
+    out
+}
+
+/// Without routing, receivers an alert or SLO states cannot be checked: say so where they are.
+fn unrouted(index: &Index<'_>) -> Vec<Diagnostic> {
+    let stated = index.spec.alerts.iter().flat_map(|a| a.receivers.first().map(|r| (r, &a.allow)));
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (r, allow) in stated {
+        // SLO tiers share their SLO's location: one finding each.
+        if seen.insert(r.loc) {
+            let mut d = Diagnostic::error(
+                avspec::check::code::ROUTING_UNKNOWN_RECEIVER,
+                r.loc,
+                format!("receiver `{}` is stated, and the spec has no `alertmanager:` section", r.value),
+            )
+            .with_help("add an `alertmanager:` section with its receivers and routes, or drop `receivers:`");
+            crate::validate::apply_allow(&mut d, allow);
+            out.push(d);
+        }
     }
     out
 }

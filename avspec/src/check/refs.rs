@@ -152,6 +152,16 @@ pub(super) fn check_allows(spec: &Spec, f: &mut Findings) {
                 .iter()
                 .flat_map(|d| d.rows.iter().flat_map(|r| r.panels.iter().flat_map(|p| &p.allow))),
         );
+    fn route_allows<'a>(r: &'a crate::model::Route, out: &mut Vec<&'a Allow>) {
+        out.extend(&r.allow);
+        r.routes.iter().for_each(|c| route_allows(c, out));
+    }
+    let mut routing = Vec::new();
+    if let Some(am) = &spec.alertmanager {
+        route_allows(&am.route, &mut routing);
+        routing.extend(am.inhibit_rules.iter().flat_map(|r| &r.allow));
+    }
+    let all = all.chain(routing);
     let codes: Vec<&str> = super::CODES.iter().map(|c| c.code.as_str()).collect();
     for a in all {
         allow(a, &codes, f);

@@ -1,6 +1,7 @@
 //! Alert routing: Alertmanager receivers, the route tree, inhibition rules, and which labels
 //! tell one incident from another. Secrets never appear here: integrations name files.
 
+use super::Allow;
 use crate::duration::PromDuration;
 use crate::span::Sp;
 use schemars::JsonSchema;
@@ -125,6 +126,10 @@ pub struct Route {
     pub routes: Vec<Route>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Silences a routing warning about this route (errors cannot be silenced here: the
+    /// configuration would not load).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<Allow>,
 }
 
 /// While an alert matching `source_matchers` fires, alerts matching `target_matchers` with
@@ -140,4 +145,7 @@ pub struct InhibitRule {
     pub equal: Vec<Sp<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Silences a routing warning about this rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<Allow>,
 }
