@@ -42,7 +42,7 @@ impl Instance<'_> {
 }
 
 /// The value a stand-in label gets: recognisable in reports, and never a domain value.
-pub fn stand_in(label: &str) -> String {
+fn stand_in(label: &str) -> String {
     format!("{label}-1")
 }
 
