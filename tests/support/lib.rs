@@ -1,7 +1,10 @@
-//! Support for the end-to-end test: child processes that are always reaped, free loopback
-//! ports, polling with a deadline, and a small client for Prometheus's HTTP API.
+//! Support for the end-to-end and stack tests: child processes that are always reaped, free
+//! loopback ports, polling with a deadline, a small client for Prometheus's HTTP API, and a
+//! podman engine with the compose stack on it.
 
 pub mod alerting;
+pub mod compose;
+pub mod podman;
 
 use avctl::live::http;
 use serde_json::Value;

@@ -92,8 +92,12 @@ struct Device {
 /// without it instead of falling back to `admin`.
 pub const GRAFANA_PASSWORD_VAR: &str = "GRAFANA_ADMIN_PASSWORD";
 
-/// Host directory (relative to the repository) mounted at `/etc/alertmanager/secrets`.
+/// Host directory (relative to the repository) mounted at [`ALERTMANAGER_SECRETS_AT`].
 pub const ALERTMANAGER_SECRETS: &str = "secrets/alertmanager";
+/// Where Alertmanager's container sees the receiver secrets: Docker's secrets location, and not
+/// under the read-only config mount `/etc/alertmanager`, inside which the runtime cannot create
+/// the mount point (measured with runc: "mkdir …/etc/alertmanager/secrets: read-only file system").
+pub const ALERTMANAGER_SECRETS_AT: &str = "/run/secrets/alertmanager";
 
 pub fn compose(index: &Index<'_>) -> Result<String, String> {
     let stack = &index.spec.stack;
@@ -160,7 +164,7 @@ fn service(index: &Index<'_>, s: &Service) -> ComposeService {
             volumes.push(format!("./{GENERATED}/alertmanager:/etc/alertmanager:ro"));
             // The files the receivers name (routing keys, webhook URLs) live outside the
             // repository; the generated config holds only their paths.
-            volumes.push(format!("./{ALERTMANAGER_SECRETS}:/etc/alertmanager/secrets:ro"));
+            volumes.push(format!("./{ALERTMANAGER_SECRETS}:{ALERTMANAGER_SECRETS_AT}:ro"));
             volumes.push("alertmanager-data:/alertmanager".to_owned());
         }
         Role::App | Role::Generic => {}
