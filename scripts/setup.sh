@@ -48,4 +48,4 @@ if [ ! -x .tools/venv/bin/hadolint ]; then
 fi
 bash scripts/grafana-schemas.sh
 bash scripts/fetch-models.sh
-echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), amtool $(amtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema, $(.tools/venv/bin/hadolint --version | awk '{print "hadolint " $NF}'), $(podman --version), Grafana schemas ready"
+echo "setup: promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), amtool $(amtool --version 2>&1 | head -1 | awk '{print $3}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), check-jsonschema, $(.tools/venv/bin/hadolint --version | awk '{print "hadolint " $NF}'), $(podman --version 2>&1 | awk '{print "podman " $NF}'), Grafana schemas ready"

@@ -362,6 +362,9 @@ codes! {
     ROUTING_INHIBIT_ACROSS_INCIDENTS = "routing/inhibit-across-incidents":
         "An inhibition rule whose `equal` misses an incident label both its source and target alerts carry.",
         "Then one incident's critical alert mutes another incident's warning (another SLO, another instance).";
+    ROUTING_SECRET_OUTSIDE_MOUNT = "routing/secret-outside-mount":
+        "A receiver's secret file outside `/run/secrets/alertmanager`, the folder the compose stack mounts into its Alertmanager (from `./secrets/alertmanager`).",
+        "The file does not exist in the container: Alertmanager starts, and every notification through that receiver fails.";
     ROUTING_REPEAT_BEFORE_GROUP = "routing/repeat-before-group":
         "A route whose `repeat_interval` is shorter than its `group_interval`.",
         "Notifications are only sent at group intervals, so the repeat interval cannot be honoured and misleads.";

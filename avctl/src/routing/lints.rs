@@ -101,6 +101,39 @@ impl Ctx<'_> {
     }
 }
 
+/// The receiver's secret files that the compose stack's Alertmanager cannot see.
+fn secrets_outside_mount(r: &avspec::Receiver) -> Vec<Diagnostic> {
+    let files = [
+        ("credentials_file", r.webhook.as_ref().and_then(|w| w.credentials_file.as_ref())),
+        ("auth_password_file", r.email.as_ref().and_then(|e| e.auth_password_file.as_ref())),
+        ("api_url_file", r.slack.as_ref().map(|s| &s.api_url_file)),
+        ("routing_key_file", r.pagerduty.as_ref().map(|p| &p.routing_key_file)),
+    ];
+    let inside = format!("{}/", crate::emit::compose::ALERTMANAGER_SECRETS_AT);
+    files
+        .into_iter()
+        .filter_map(|(field, file)| file.map(|f| (field, f)))
+        .filter(|(_, f)| !f.value.starts_with(&inside) || f.value.contains("/../"))
+        .map(|(field, f)| {
+            let name = f.value.rsplit('/').next().unwrap_or_default();
+            Diagnostic::error(
+                code::ROUTING_SECRET_OUTSIDE_MOUNT,
+                f.loc,
+                format!(
+                    "receiver `{}`: {field} `{}` is not under {inside}, where the stack mounts ./{}",
+                    r.name.value,
+                    f.value,
+                    crate::emit::compose::ALERTMANAGER_SECRETS
+                ),
+            )
+            .with_help(format!(
+                "put the file in ./{}/ and name it {inside}{name}",
+                crate::emit::compose::ALERTMANAGER_SECRETS
+            ))
+        })
+        .collect()
+}
+
 fn unknown_receiver(r: &Sp<String>, known: &[&str], what: &str) -> Diagnostic {
     let d = Diagnostic::error(
         code::ROUTING_UNKNOWN_RECEIVER,
@@ -117,7 +150,11 @@ pub(super) fn references(index: &Index<'_>, am: &Alerting, sources: &SourceMap) 
     let mut cx = Ctx { sources, domains: label_domains(index), out: Vec::new() };
     let known: Vec<&str> = am.receivers.iter().map(|r| r.name.as_str()).collect();
     let mut seen = BTreeSet::new();
+    let mounted = index.spec.stack.services.iter().any(|s| s.role.value == avspec::Role::Alertmanager);
     for r in &am.receivers {
+        if mounted {
+            cx.out.extend(secrets_outside_mount(r));
+        }
         if !seen.insert(r.name.as_str()) {
             cx.out.push(Diagnostic::error(
                 code::SPEC_DUPLICATE_ID,
