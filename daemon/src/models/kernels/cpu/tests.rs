@@ -68,10 +68,13 @@ fn lstm_cell_matches_the_definition() {
     h.into_data().assert_approx_eq::<f32>(&host(h_ref.clone()), Tolerance::absolute(1e-6));
     c2.into_data().assert_approx_eq::<f32>(&host(c_ref.clone()), Tolerance::absolute(1e-6));
     // The generic version with burn ops, on this backend, whose `recip` is an approximate
-    // reciprocal (about 14 bits): close, not as close.
+    // reciprocal (about 14 bits, 2^-14 = 6.1e-5 relative; which SIMD path runs depends on the
+    // CPU): close, not as close. Cell values reach |c| = 4 and pass through two reciprocals, so
+    // the error bound is 4 * 2 * 2^-14 = 4.9e-4 (1.4e-4 measured on an AMD EPYC machine, under
+    // 1e-4 on others).
     let (h, c2) = lstm_cell(input, recurrent, c);
-    h.into_data().assert_approx_eq::<f32>(&host(h_ref), Tolerance::absolute(1e-4));
-    c2.into_data().assert_approx_eq::<f32>(&host(c_ref), Tolerance::absolute(1e-4));
+    h.into_data().assert_approx_eq::<f32>(&host(h_ref), Tolerance::absolute(5e-4));
+    c2.into_data().assert_approx_eq::<f32>(&host(c_ref), Tolerance::absolute(5e-4));
 }
 
 fn parts(
