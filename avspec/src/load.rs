@@ -221,6 +221,7 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
     let mut prom_seen = None;
     let mut stack_seen = None;
     let mut alerting_seen = None;
+    let mut kubernetes_seen = None;
     for (id, f) in files {
         if let Some(p) = f.project {
             singleton("project", &mut project_seen, p.name.loc, &mut diags);
@@ -238,6 +239,10 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
             let at = a.receivers.first().map_or(Loc::default(), |r| r.name.loc);
             singleton("alertmanager", &mut alerting_seen, at, &mut diags);
             spec.alertmanager = Some(a);
+        }
+        if let Some(k) = f.kubernetes {
+            singleton("kubernetes", &mut kubernetes_seen, k.namespace.loc, &mut diags);
+            spec.kubernetes = Some(k);
         }
         spec.labels.extend(f.labels);
         spec.sources.extend(f.sources);

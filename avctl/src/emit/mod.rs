@@ -6,6 +6,7 @@ pub mod compose;
 pub mod docs;
 pub mod grafana;
 mod grafana_json;
+pub mod kubernetes;
 pub mod prometheus;
 mod promtool_cache;
 pub mod promtool_tests;
@@ -69,6 +70,14 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     files.extend(alertmanager::files(plan.as_ref())?);
     files.extend(grafana::files(index)?);
     files.push(OutFile { path: PathBuf::from("docker-compose.yml"), contents: compose::compose(index)? });
+    let secrets = format!("{}/", compose::ALERTMANAGER_SECRETS_AT);
+    let carried = kubernetes::Carried {
+        groups: rules::rule_groups(index),
+        files: &files,
+        alertmanager: plan.as_ref().map(|p| (&p.cfg, secrets.as_str())),
+    };
+    let k8s = kubernetes::files(index, carried)?;
+    files.extend(k8s);
     let notifies = plan.as_ref().map(crate::routing::Plan::receivers_by_alert).unwrap_or_default();
     files.extend(docs::docs(index, opts, &notifies)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));

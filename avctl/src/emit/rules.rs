@@ -11,14 +11,14 @@ struct RuleFile {
 }
 
 #[derive(Serialize)]
-struct RuleGroup {
+pub(crate) struct RuleGroup {
     name: String,
     rules: Vec<Rule>,
 }
 
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Rule {
+pub(crate) enum Rule {
     Record {
         record: String,
         expr: String,
@@ -42,6 +42,18 @@ pub fn runbook_url(index: &Index<'_>, alert: &avspec::Alert) -> String {
 
 /// `(file name, contents)` per rule group, sorted by group name.
 pub fn rule_files(index: &Index<'_>) -> Result<Vec<(String, String)>, String> {
+    rule_groups(index)
+        .into_iter()
+        .map(|group| {
+            let name = format!("{}.yml", group.name);
+            Ok((name, to_yaml(&RuleFile { groups: vec![group] })?))
+        })
+        .collect()
+}
+
+/// Every rule group, sorted by name: one per rule file (and the groups of the Kubernetes
+/// PrometheusRule, in the same order).
+pub(crate) fn rule_groups(index: &Index<'_>) -> Vec<RuleGroup> {
     let mut groups: BTreeMap<&str, Vec<Rule>> = BTreeMap::new();
     for r in &index.spec.recording_rules {
         groups.entry(r.group.as_str()).or_default().push(Rule::Record {
@@ -72,11 +84,5 @@ pub fn rule_files(index: &Index<'_>) -> Result<Vec<(String, String)>, String> {
             annotations,
         });
     }
-    groups
-        .into_iter()
-        .map(|(name, rules)| {
-            let file = RuleFile { groups: vec![RuleGroup { name: name.to_owned(), rules }] };
-            Ok((format!("{name}.yml"), to_yaml(&file)?))
-        })
-        .collect()
+    groups.into_iter().map(|(name, rules)| RuleGroup { name: name.to_owned(), rules }).collect()
 }

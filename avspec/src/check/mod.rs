@@ -2,6 +2,7 @@
 //! first finding. Items may silence a finding with `allow: [{code, reason}]`.
 
 mod ids;
+mod kubernetes;
 mod naming;
 mod refs;
 mod values;
@@ -41,6 +42,7 @@ pub fn check(index: &Index<'_>) -> Vec<Diagnostic> {
     values::check(spec, index, &mut f);
     refs::check(spec, index, &mut f);
     refs::check_allows(spec, &mut f);
+    kubernetes::check(spec, &mut f);
     let mut list = f.list;
     crate::diag::sort(&mut list);
     list

@@ -2,6 +2,7 @@
 
 mod alerting;
 mod dashboards;
+mod kubernetes;
 mod metrics;
 mod prometheus;
 mod rules;
@@ -10,6 +11,7 @@ mod stack;
 
 pub use alerting::*;
 pub use dashboards::*;
+pub use kubernetes::*;
 pub use metrics::*;
 pub use prometheus::*;
 pub use rules::*;
@@ -61,6 +63,9 @@ pub struct SpecFile {
     /// Alert routing: Alertmanager receivers, routes and inhibition rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alertmanager: Option<Alerting>,
+    /// The Kubernetes deployment (a kustomize base and overlays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<Kubernetes>,
 }
 
 /// The whole spec, merged from every file.
@@ -78,6 +83,8 @@ pub struct Spec {
     pub stack: Stack,
     /// `None` when no file has an `alertmanager:` section (nothing is routed).
     pub alertmanager: Option<Alerting>,
+    /// `None` when no file has a `kubernetes:` section (nothing is generated for it).
+    pub kubernetes: Option<Kubernetes>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
