@@ -90,6 +90,19 @@ fn every_overlay_builds_and_its_core_objects_pass_the_kubernetes_schemas_strictl
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stdout).contains("'bogus' was unexpected"));
 }
 
+/// The operator's CRD models (tools/k8s-crds/validate.mjs) on a JSON array of objects.
+fn crd_models(dir: &Path, json: &str) -> std::process::Output {
+    let mut child = Command::new("node")
+        .arg("validate.mjs")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), json.as_bytes()).expect("write");
+    child.wait_with_output().expect("wait")
+}
+
 #[test]
 fn the_operators_objects_pass_its_crd_models() {
     let dir = tool(".tools/k8s-crds");
@@ -98,34 +111,14 @@ fn the_operators_objects_pass_its_crd_models() {
         let crds: Vec<&Value> =
             objects.iter().filter(|o| o["apiVersion"] == "monitoring.coreos.com/v1").collect();
         assert_eq!(crds.len(), 2, "a ServiceMonitor and a PrometheusRule");
-        let mut child = Command::new("node")
-            .arg("validate.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node");
-        std::io::Write::write_all(
-            child.stdin.as_mut().expect("stdin"),
-            serde_json::to_string(&crds).expect("json").as_bytes(),
-        )
-        .expect("write");
-        let out = child.wait_with_output().expect("wait");
+        let out = crd_models(&dir, &serde_json::to_string(&crds).expect("json"));
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{said}");
         assert_eq!(said.matches(": valid").count(), 2, "{said}");
     }
     // The models do refuse a wrong object (a numeric port name), so a pass means something.
     let bad = r#"[{"apiVersion":"monitoring.coreos.com/v1","kind":"ServiceMonitor","metadata":{"name":"x"},"spec":{"selector":{},"endpoints":[{"port":5000}]}}]"#;
-    let mut child = Command::new("node")
-        .arg("validate.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node");
-    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), bad.as_bytes()).expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = crd_models(&dir, bad);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stdout).contains("port must be string"));
 }
 

@@ -179,9 +179,14 @@ pub fn deployment(k: &Kubernetes, name: &str, job: &str) -> Object<Spec<Deployme
     }
 }
 
-pub fn service(k: &Kubernetes, name: &str, job: &str) -> Object<Spec<ServiceSpec>> {
-    let mut labels = selector(name);
-    labels.insert(JOB_LABEL.to_owned(), job.to_owned());
+/// A ClusterIP Service in front of the pods labelled `pods`, with one named TCP port.
+fn cluster_service(
+    k: &Kubernetes,
+    name: &str,
+    labels: Labels,
+    pods: Labels,
+    port: (&str, u16),
+) -> Object<Spec<ServiceSpec>> {
     Object {
         api_version: "v1",
         kind: "Service",
@@ -189,17 +194,22 @@ pub fn service(k: &Kubernetes, name: &str, job: &str) -> Object<Spec<ServiceSpec
         body: Spec {
             spec: ServiceSpec {
                 kind: "ClusterIP",
-                cluster_ip: None,
-                selector: selector(name),
+                selector: pods,
                 ports: vec![ServicePort {
-                    name: PORT_NAME.to_owned(),
-                    port: k.app.port.value,
-                    target_port: PORT_NAME.to_owned(),
+                    name: port.0.to_owned(),
+                    port: port.1,
+                    target_port: port.0.to_owned(),
                     protocol: "TCP",
                 }],
             },
         },
     }
+}
+
+pub fn service(k: &Kubernetes, name: &str, job: &str) -> Object<Spec<ServiceSpec>> {
+    let mut labels = selector(name);
+    labels.insert(JOB_LABEL.to_owned(), job.to_owned());
+    cluster_service(k, name, labels, selector(name), (PORT_NAME, k.app.port.value))
 }
 
 pub fn pdb(k: &Kubernetes, name: &str) -> Object<Spec<PdbSpec>> {
@@ -318,24 +328,7 @@ pub fn redis(
             },
         },
     };
-    let svc = Object {
-        api_version: "v1",
-        kind: "Service",
-        metadata: meta(&rname, k, labels.clone()),
-        body: Spec {
-            spec: ServiceSpec {
-                kind: "ClusterIP",
-                cluster_ip: None,
-                selector: labels,
-                ports: vec![ServicePort {
-                    name: "redis".to_owned(),
-                    port: 6379,
-                    target_port: "redis".to_owned(),
-                    protocol: "TCP",
-                }],
-            },
-        },
-    };
+    let svc = cluster_service(k, &rname, labels.clone(), labels, ("redis", 6379));
     (set, svc)
 }
 

@@ -257,8 +257,6 @@ pub struct Volume {
 pub struct ServiceSpec {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster_ip: Option<&'static str>,
     pub selector: Labels,
     pub ports: Vec<ServicePort>,
 }
