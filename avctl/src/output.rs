@@ -1,6 +1,7 @@
 //! Writing generated files atomically, and `--check`: compare without writing, with diffs.
 
-use crate::emit::{GENERATED, OutFile};
+use crate::emit::compose::COMPOSE_FILE;
+use crate::emit::{GENERATED, OutFile, yaml_header};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -12,10 +13,17 @@ pub struct WriteReport {
     pub removed: Vec<PathBuf>,
 }
 
-/// Files under `root/generated` that the new output no longer contains.
+/// Files under `root/generated` that the new output no longer contains, and a generated
+/// `docker-compose.yml` once the spec has no `stack:` (a hand-written one is never touched).
 fn stale(root: &Path, files: &[OutFile]) -> Vec<PathBuf> {
     let keep: BTreeSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
     let mut out = Vec::new();
+    let compose = Path::new(COMPOSE_FILE);
+    if !keep.contains(compose)
+        && std::fs::read_to_string(root.join(compose)).is_ok_and(|t| t.starts_with(&yaml_header()))
+    {
+        out.push(compose.to_path_buf());
+    }
     let mut stack = vec![root.join(GENERATED)];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {

@@ -226,3 +226,24 @@ fn templates_can_be_overridden() {
     let o = generate_with_templates(out.path(), bad.path());
     assert_eq!(o.status.code(), Some(2), "strict templates must reject unknown fields: {}", text(&o));
 }
+
+#[test]
+fn a_spec_without_a_stack_generates_no_compose_file_and_removes_a_generated_one() {
+    let out = tempdir();
+    let full = repo().join("specs");
+    generate_into(&full, out.path());
+    assert!(out.path().join("docker-compose.yml").exists());
+    // A Kubernetes-only user: the same spec without `stack:`.
+    let spec = tempdir();
+    copy_tree(&full, spec.path());
+    std::fs::remove_file(spec.path().join("stack.yaml")).expect("rm stack");
+    let log = generate_into(spec.path(), out.path());
+    assert!(log.contains("removed docker-compose.yml"), "{log}");
+    assert!(!out.path().join("docker-compose.yml").exists());
+    assert!(out.path().join("generated/kubernetes/base/kustomization.yaml").exists());
+    // A compose file the user wrote is theirs: never removed.
+    std::fs::write(out.path().join("docker-compose.yml"), "services: {}\n").expect("write");
+    let log = generate_into(spec.path(), out.path());
+    assert!(log.contains("0 removed"), "{log}");
+    assert!(out.path().join("docker-compose.yml").exists());
+}

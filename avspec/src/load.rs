@@ -233,7 +233,7 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
         }
         if let Some(s) = f.stack {
             singleton("stack", &mut stack_seen, s.network.loc, &mut diags);
-            spec.stack = s;
+            spec.stack = Some(s);
         }
         if let Some(a) = f.alertmanager {
             let at = a.receivers.first().map_or(Loc::default(), |r| r.name.loc);
@@ -253,7 +253,9 @@ fn merge(files: Vec<(FileId, SpecFile)>) -> (Option<Spec>, Vec<Diagnostic>) {
         spec.dashboards.extend(f.dashboards);
         let _ = id;
     }
-    let missing = [("project", project_seen), ("prometheus", prom_seen), ("stack", stack_seen)];
+    // Deployment targets (`stack:` for compose, `kubernetes:`) are optional: a spec may declare
+    // either, both, or neither (rules and dashboards only).
+    let missing = [("project", project_seen), ("prometheus", prom_seen)];
     for (name, seen) in missing {
         if seen.is_none() {
             diags.push(

@@ -75,7 +75,7 @@ pub fn summary(spec: &Spec) -> String {
         spec.recording_rules.len(),
         spec.slos.len(),
         spec.dashboards.len(),
-        spec.stack.services.len(),
+        spec.services().len(),
     )
 }
 

@@ -99,12 +99,16 @@ pub const ALERTMANAGER_SECRETS: &str = "secrets/alertmanager";
 /// the mount point (measured with runc: "mkdir …/etc/alertmanager/secrets: read-only file system").
 pub const ALERTMANAGER_SECRETS_AT: &str = "/run/secrets/alertmanager";
 
-pub fn compose(index: &Index<'_>) -> Result<String, String> {
-    let stack = &index.spec.stack;
+/// The compose file's path, relative to the output root.
+pub const COMPOSE_FILE: &str = "docker-compose.yml";
+
+/// `docker-compose.yml`, when the spec has a `stack:` section.
+pub fn compose(index: &Index<'_>) -> Result<Option<String>, String> {
+    let Some(stack) = &index.spec.stack else { return Ok(None) };
     let mut volumes = BTreeMap::new();
     let mut services = BTreeMap::new();
     for s in &stack.services {
-        let svc = service(index, s);
+        let svc = service(index, stack, s);
         for v in &svc.volumes {
             let src = v.split(':').next().unwrap_or_default();
             if !src.starts_with('/') && !src.starts_with('.') {
@@ -119,11 +123,10 @@ pub fn compose(index: &Index<'_>) -> Result<String, String> {
         networks: BTreeMap::from([(stack.network.value.clone(), Network { driver: "bridge".to_owned() })]),
         volumes,
     };
-    to_yaml(&doc)
+    to_yaml(&doc).map(Some)
 }
 
-fn service(index: &Index<'_>, s: &Service) -> ComposeService {
-    let stack = &index.spec.stack;
+fn service(index: &Index<'_>, stack: &avspec::Stack, s: &Service) -> ComposeService {
     let p = &index.spec.prometheus;
     let mut command = s.command.clone();
     let mut volumes: Vec<String> = s

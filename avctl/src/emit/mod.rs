@@ -69,7 +69,9 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     let plan = crate::routing::Plan::new(index);
     files.extend(alertmanager::files(plan.as_ref())?);
     files.extend(grafana::files(index)?);
-    files.push(OutFile { path: PathBuf::from("docker-compose.yml"), contents: compose::compose(index)? });
+    if let Some(contents) = compose::compose(index)? {
+        files.push(OutFile { path: PathBuf::from(compose::COMPOSE_FILE), contents });
+    }
     let secrets = format!("{}/", compose::ALERTMANAGER_SECRETS_AT);
     let carried = kubernetes::Carried {
         groups: rules::rule_groups(index),

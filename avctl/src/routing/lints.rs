@@ -150,7 +150,7 @@ pub(super) fn references(index: &Index<'_>, am: &Alerting, sources: &SourceMap) 
     let mut cx = Ctx { sources, domains: label_domains(index), out: Vec::new() };
     let known: Vec<&str> = am.receivers.iter().map(|r| r.name.as_str()).collect();
     let mut seen = BTreeSet::new();
-    let mounted = index.spec.stack.services.iter().any(|s| s.role.value == avspec::Role::Alertmanager);
+    let mounted = index.spec.services().iter().any(|s| s.role.value == avspec::Role::Alertmanager);
     for r in &am.receivers {
         if mounted {
             cx.out.extend(secrets_outside_mount(r));

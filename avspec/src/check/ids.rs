@@ -39,8 +39,8 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         spec.dashboards.iter().flat_map(|d| d.rows.iter().flat_map(|r| r.panels.iter().map(|p| &p.id))),
         f,
     );
-    unique("service", spec.stack.services.iter().map(|s| &s.name), f);
-    unique("container name", spec.stack.services.iter().map(|s| &s.container_name), f);
+    unique("service", spec.services().iter().map(|s| &s.name), f);
+    unique("container name", spec.services().iter().map(|s| &s.container_name), f);
     for d in &spec.dashboards {
         unique("variable", d.variables.iter().map(|v| &v.name), f);
     }

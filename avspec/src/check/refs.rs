@@ -98,18 +98,20 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
     }
 
     let sources: Vec<&str> = spec.sources.iter().map(|s| s.name.as_str()).collect();
-    let services: Vec<&str> = spec.stack.services.iter().map(|s| s.name.as_str()).collect();
+    let services: Vec<&str> = spec.services().iter().map(|s| s.name.as_str()).collect();
     for j in &spec.prometheus.jobs {
         if !sources.contains(&j.source.as_str()) {
             f.push(unknown(code::REF_UNKNOWN_SOURCE, "metric source", &j.source, &sources));
         }
+        // `service` names the compose service behind a job; without a stack there is none.
         if let Some(s) = &j.service
+            && spec.stack.is_some()
             && !services.contains(&s.as_str())
         {
             f.push(unknown(code::REF_UNKNOWN_SERVICE, "service", s, &services));
         }
     }
-    for s in &spec.stack.services {
+    for s in spec.services() {
         for d in &s.depends_on {
             if !services.contains(&d.service.as_str()) {
                 f.push(unknown(code::REF_UNKNOWN_SERVICE, "service", &d.service, &services));
@@ -123,7 +125,7 @@ pub(super) fn check(spec: &Spec, index: &Index<'_>, f: &mut Findings) {
         }
     }
     for role in [Role::App, Role::Prometheus, Role::Grafana] {
-        let with_role: Vec<_> = spec.stack.services.iter().filter(|s| s.role.value == role).collect();
+        let with_role: Vec<_> = spec.services().iter().filter(|s| s.role.value == role).collect();
         for extra in with_role.iter().skip(1) {
             f.push(
                 Diagnostic::error(

@@ -80,11 +80,19 @@ pub struct Spec {
     pub slos: Vec<Slo>,
     pub datasources: Vec<Datasource>,
     pub dashboards: Vec<Dashboard>,
-    pub stack: Stack,
+    /// `None` when no file has a `stack:` section (no compose file is generated).
+    pub stack: Option<Stack>,
     /// `None` when no file has an `alertmanager:` section (nothing is routed).
     pub alertmanager: Option<Alerting>,
     /// `None` when no file has a `kubernetes:` section (nothing is generated for it).
     pub kubernetes: Option<Kubernetes>,
+}
+
+impl Spec {
+    /// The compose stack's services; none without a `stack:` section.
+    pub fn services(&self) -> &[Service] {
+        self.stack.as_ref().map_or(&[], |s| s.services.as_slice())
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
