@@ -58,7 +58,9 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     let mut files =
         vec![OutFile { path: g.join("spec.schema.json"), contents: to_json(&avspec::json_schema())? }];
     files.push(OutFile { path: g.join("prometheus/prometheus.yml"), contents: prometheus::config(index)? });
-    for (name, contents) in rules::rule_files(index)? {
+    // Computed once: the rule files and the Kubernetes PrometheusRule hold the same groups.
+    let groups = rules::rule_groups(index);
+    for (name, contents) in rules::files_of(&groups)? {
         files.push(OutFile { path: g.join("prometheus/rules").join(name), contents });
     }
     let tests_dir = g.join("prometheus/tests");
@@ -74,7 +76,7 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     }
     let secrets = format!("{}/", compose::ALERTMANAGER_SECRETS_AT);
     let carried = kubernetes::Carried {
-        groups: rules::rule_groups(index),
+        groups: &groups,
         files: &files,
         alertmanager: plan.as_ref().map(|p| (&p.cfg, secrets.as_str())),
     };

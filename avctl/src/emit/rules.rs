@@ -6,8 +6,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Serialize)]
-struct RuleFile {
-    groups: Vec<RuleGroup>,
+struct RuleFile<'a> {
+    groups: [&'a RuleGroup; 1],
 }
 
 #[derive(Serialize)]
@@ -42,12 +42,14 @@ pub fn runbook_url(index: &Index<'_>, alert: &avspec::Alert) -> String {
 
 /// `(file name, contents)` per rule group, sorted by group name.
 pub fn rule_files(index: &Index<'_>) -> Result<Vec<(String, String)>, String> {
-    rule_groups(index)
-        .into_iter()
-        .map(|group| {
-            let name = format!("{}.yml", group.name);
-            Ok((name, to_yaml(&RuleFile { groups: vec![group] })?))
-        })
+    files_of(&rule_groups(index))
+}
+
+/// `(file name, contents)` of each of `groups`.
+pub(crate) fn files_of(groups: &[RuleGroup]) -> Result<Vec<(String, String)>, String> {
+    groups
+        .iter()
+        .map(|group| Ok((format!("{}.yml", group.name), to_yaml(&RuleFile { groups: [group] })?)))
         .collect()
 }
 

@@ -19,7 +19,7 @@ pub fn selector(name: &str) -> Labels {
     BTreeMap::from([("app.kubernetes.io/name".to_owned(), name.to_owned())])
 }
 
-fn meta(name: &str, k: &Kubernetes, labels: Labels) -> Meta {
+pub(super) fn meta(name: &str, k: &Kubernetes, labels: Labels) -> Meta {
     Meta {
         name: name.to_owned(),
         namespace: Some(k.namespace.value.clone()),

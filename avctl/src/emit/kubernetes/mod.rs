@@ -47,7 +47,7 @@ pub fn app_job<'a>(index: &Index<'a>) -> Result<&'a avspec::ScrapeJob, String> {
 /// The inputs that other generators already made, carried over byte for byte.
 pub struct Carried<'a, G: Serialize> {
     /// The rule groups of `generated/prometheus/rules/`.
-    pub groups: Vec<G>,
+    pub groups: &'a [G],
     /// Every file generated so far (the dashboards are taken from them).
     pub files: &'a [OutFile],
     /// The Alertmanager configuration and the folder its receivers' files are under.
@@ -69,9 +69,9 @@ pub fn files<G: Serialize>(index: &Index<'_>, carried: Carried<'_, G>) -> Result
         api_version: "v1",
         kind: "Namespace",
         metadata: Meta { name: k.namespace.value.clone(), ..Meta::default() },
-        body: Data { data: Default::default() },
+        body: NoBody {},
     };
-    put("namespace.yaml", docs(&[doc(&NamespaceOnly::from(ns))?]), &mut resources);
+    put("namespace.yaml", docs(&[doc(&ns)?]), &mut resources);
     let mut workload = vec![
         doc(&app::deployment(k, name, &job.name.value))?,
         doc(&app::service(k, name, &job.name.value))?,
@@ -122,21 +122,6 @@ pub fn files<G: Serialize>(index: &Index<'_>, carried: Carried<'_, G>) -> Result
         out.extend(overlay(k, name, o)?);
     }
     Ok(out)
-}
-
-/// A Namespace has no body; `Object<Data>` would write an empty `data`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NamespaceOnly {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: Meta,
-}
-
-impl From<Object<Data>> for NamespaceOnly {
-    fn from(o: Object<Data>) -> Self {
-        Self { api_version: o.api_version, kind: o.kind, metadata: o.metadata }
-    }
 }
 
 /// A strategic-merge patch of the daemon's Deployment: only what the overlay sets.

@@ -12,15 +12,11 @@ use std::collections::BTreeMap;
 /// Alertmanager's `spec.secrets` at `/etc/alertmanager/secrets/<name>/`.
 pub const RECEIVER_SECRET: &str = "autovoice-alertmanager-receivers";
 
+/// The object's metadata: its name and namespace, the selector labels and `extra`.
 fn meta(name: &str, k: &Kubernetes, extra: Labels) -> Meta {
     let mut labels = selector(name);
     labels.extend(extra);
-    Meta {
-        name: name.to_owned(),
-        namespace: Some(k.namespace.value.clone()),
-        labels,
-        annotations: Labels::new(),
-    }
+    super::app::meta(name, k, labels)
 }
 
 fn operator_labels(k: &Kubernetes) -> Labels {
@@ -57,11 +53,11 @@ pub fn service_monitor(
     }
 }
 
-pub fn prometheus_rule<G: serde::Serialize>(
+pub fn prometheus_rule<'g, G: serde::Serialize>(
     k: &Kubernetes,
     name: &str,
-    groups: Vec<G>,
-) -> Object<Spec<RuleSpec<G>>> {
+    groups: &'g [G],
+) -> Object<Spec<RuleSpec<'g, G>>> {
     Object {
         api_version: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",

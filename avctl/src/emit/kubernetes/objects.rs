@@ -36,6 +36,10 @@ pub struct Spec<T: Serialize> {
     pub spec: T,
 }
 
+/// The body of a kind with nothing but metadata (a Namespace).
+#[derive(Serialize)]
+pub struct NoBody {}
+
 #[derive(Serialize)]
 pub struct Data {
     pub data: Labels,
@@ -340,8 +344,8 @@ pub struct Endpoint {
 }
 
 #[derive(Serialize)]
-pub struct RuleSpec<G: Serialize> {
-    pub groups: Vec<G>,
+pub struct RuleSpec<'a, G: Serialize> {
+    pub groups: &'a [G],
 }
 
 /// `kustomization.yaml`.
