@@ -247,3 +247,21 @@ fn a_spec_without_a_stack_generates_no_compose_file_and_removes_a_generated_one(
     assert!(log.contains("0 removed"), "{log}");
     assert!(out.path().join("docker-compose.yml").exists());
 }
+
+#[test]
+fn a_service_missing_its_image_is_reported_at_the_service_not_its_last_key() {
+    let spec = tempdir();
+    let original = std::fs::read_to_string(mini_spec().join("spec.yaml")).expect("mini");
+    let broken = original.replace("      image: \"mini:1\"\n", "");
+    assert_ne!(broken, original);
+    std::fs::write(spec.path().join("spec.yaml"), &broken).expect("write");
+    let o = avctl(&["--spec", spec.path().to_str().expect("utf8"), "validate"], spec.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let line = broken.lines().position(|l| l == "    - name: mini").expect("service") + 1;
+    let at = format!("spec.yaml:{line}:7");
+    assert!(
+        text(&o).contains(&at) && text(&o).contains("missing required key `image`"),
+        "{at}?\n{}",
+        text(&o)
+    );
+}

@@ -197,3 +197,43 @@ fn schema_violations_and_unknown_units_are_reported_at_the_spec() {
     assert!(log.contains("dashboards/overview.yaml:"), "{log}");
     assert!(log.contains("did you mean `reqps`?"), "{log}");
 }
+
+/// The mini spec with its services' `container_name`s removed (compose treats them as optional).
+fn mini_without_container_names() -> tempfile::TempDir {
+    let spec = tempdir();
+    let original = std::fs::read_to_string(repo().join("avctl/tests/fixtures/mini/spec.yaml")).expect("mini");
+    let stripped: String = original
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("container_name:"))
+        .map(|l| {
+            let mut l = l.to_owned();
+            for name in ["prom", "graf"] {
+                l = l.replace(&format!(" container_name: {name},"), "");
+            }
+            l + "\n"
+        })
+        .collect();
+    assert!(!stripped.contains("container_name"), "{stripped}");
+    std::fs::write(spec.path().join("spec.yaml"), stripped).expect("write");
+    spec
+}
+
+#[test]
+fn services_without_container_names_make_a_stack_docker_compose_accepts() {
+    let Some(compose) = tool("docker-compose") else { return };
+    let spec = mini_without_container_names();
+    let out = tempdir();
+    let o = avctl(&["--spec", spec.path().to_str().expect("utf8"), "generate", "--out", "."], out.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let file = std::fs::read_to_string(out.path().join("docker-compose.yml")).expect("compose");
+    assert!(!file.contains("container_name"), "{file}");
+    let o = Command::new(&compose)
+        .args(["-f", "docker-compose.yml", "--profile", "monitoring", "config", "--services"])
+        .env("GRAFANA_ADMIN_PASSWORD", "s3cret")
+        .current_dir(out.path())
+        .output()
+        .expect("docker-compose");
+    assert!(o.status.success(), "{}", text(&o));
+    let services: Vec<&str> = std::str::from_utf8(&o.stdout).expect("utf8").lines().collect();
+    assert_eq!(services.len(), 3, "{services:?}");
+}

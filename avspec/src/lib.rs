@@ -12,6 +12,7 @@ pub mod overlay;
 pub mod source;
 pub mod span;
 pub mod suggest;
+pub mod yaml_pos;
 
 pub use diag::{Diagnostic, Format, Severity};
 pub use duration::PromDuration;

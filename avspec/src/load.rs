@@ -124,15 +124,29 @@ pub fn parse_file(id: FileId, text: &str) -> Result<SpecFile, Diagnostic> {
         return Ok(SpecFile::default());
     }
     with_current_file(id, || serde_saphyr::from_str_with_options::<SpecFile>(text, options))
-        .map_err(|e| yaml_error(id, &e))
+        .map_err(|e| yaml_error(id, text, &e))
 }
 
-pub(crate) fn yaml_error(id: FileId, e: &serde_saphyr::Error) -> Diagnostic {
-    let loc = e.location().map_or(Loc::new(id, 1, 1, 1), |l| {
+pub(crate) fn yaml_error(id: FileId, text: &str, e: &serde_saphyr::Error) -> Diagnostic {
+    let mut loc = e.location().map_or(Loc::new(id, 1, 1, 1), |l| {
         let c = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         Loc::new(id, c(l.line()), c(l.column()), c(l.span().len().max(1)))
     });
-    classify(loc, &strip_prefix(&e.to_string()))
+    let msg = strip_prefix(&e.to_string());
+    if msg.starts_with("missing field `") {
+        // The parser reports the mapping's last key; the user looks for the mapping itself.
+        let (line, column) = crate::yaml_pos::mapping_start(text, loc.line, loc.column);
+        let len = text.lines().nth((line as usize).saturating_sub(1)).map_or(1, |l| key_len(l, column));
+        loc = Loc::new(id, line, column, len);
+    }
+    classify(loc, &msg)
+}
+
+/// The length of the key starting at 1-based `column`, for the caret under it.
+fn key_len(line: &str, column: u32) -> u32 {
+    let key =
+        line.chars().skip((column as usize).saturating_sub(1)).take_while(|c| !matches!(c, ':' | ',' | '}'));
+    u32::try_from(key.count()).unwrap_or(1).max(1)
 }
 
 /// serde-saphyr prefixes messages with "error: line L column C: "; the location is ours to show.
@@ -173,8 +187,12 @@ fn classify(loc: Loc, msg: &str) -> Diagnostic {
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
-        return Diagnostic::error(code::SPEC_MISSING_FIELD, loc, format!("missing required key `{field}`"))
-            .with_help(format!("add `{field}:` to this mapping"));
+        return Diagnostic::error(
+            code::SPEC_MISSING_FIELD,
+            loc,
+            format!("missing required key `{field}` in the mapping that starts here"),
+        )
+        .with_help(format!("add `{field}:` to this mapping"));
     }
     if msg.contains("duration") {
         return Diagnostic::error(code::SPEC_INVALID_DURATION, loc, msg.to_owned());

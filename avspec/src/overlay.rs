@@ -124,7 +124,7 @@ pub fn apply_text(loaded: &mut Loaded, name: &str, text: &str, env: &dyn Fn(&str
     let parsed = with_current_file(id, || serde_saphyr::from_str_with_options::<OverlayFile>(text, options));
     let overlay = match parsed {
         Ok(f) => f.overlay,
-        Err(e) => return loaded.diagnostics.push(yaml_error(id, &e)),
+        Err(e) => return loaded.diagnostics.push(yaml_error(id, text, &e)),
     };
     if let Some(spec) = loaded.spec.as_mut() {
         let diags = apply(spec, overlay, env);

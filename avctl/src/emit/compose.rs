@@ -28,7 +28,8 @@ struct ComposeService {
     image: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     build: Option<String>,
-    container_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container_name: Option<String>,
     restart: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     profiles: Vec<String>,
@@ -182,7 +183,7 @@ fn service(index: &Index<'_>, stack: &avspec::Stack, s: &Service) -> ComposeServ
     ComposeService {
         image: s.image.value.clone(),
         build: s.build.as_ref().map(|b| b.value.clone()),
-        container_name: s.container_name.value.clone(),
+        container_name: s.container_name.as_ref().map(|c| c.value.clone()),
         restart: "unless-stopped".to_owned(),
         profiles: s.profiles.iter().map(|p| p.value.clone()).collect(),
         command,

@@ -40,7 +40,7 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
         f,
     );
     unique("service", spec.services().iter().map(|s| &s.name), f);
-    unique("container name", spec.services().iter().map(|s| &s.container_name), f);
+    unique("container name", spec.services().iter().filter_map(|s| s.container_name.as_ref()), f);
     for d in &spec.dashboards {
         unique("variable", d.variables.iter().map(|v| &v.name), f);
     }

@@ -40,7 +40,10 @@ pub struct Service {
     /// Compose service name (also its DNS name on the network).
     pub name: Sp<String>,
     pub role: Sp<Role>,
-    pub container_name: Sp<String>,
+    /// A fixed container name; without one the engine names it after the project and service
+    /// (as compose does), so several copies of the stack can run side by side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<Sp<String>>,
     pub image: Sp<String>,
     /// Build context relative to the repository root, for services built locally.
     #[serde(default, skip_serializing_if = "Option::is_none")]
