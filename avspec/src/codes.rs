@@ -338,6 +338,15 @@ codes! {
     KUBERNETES_PDB_BLOCKS_EVICTION = "kubernetes/pdb-blocks-eviction":
         "A PodDisruptionBudget whose `min_available` is not below the fewest replicas the daemon runs with.",
         "No replica may be evicted, so node drains and cluster upgrades wait forever.";
+    PROMETHEUS_REMOTE_WRITE_MIXES_CLUSTERS = "prometheus/remote-write-mixes-clusters":
+        "Remote write without the cluster label among the external labels (an error when `cluster_label` is set, a warning when no external label is set at all).",
+        "Every cluster's series land in the same store: without the label they merge, so sums double and one cluster's outage hides behind another's traffic.";
+    PROMQL_MIXES_CLUSTERS = "promql/mixes-clusters":
+        "With `prometheus.cluster_label` set, an alert or recording rule that aggregates the cluster label away.",
+        "Where clusters meet (a global ruler, Thanos, Mimir) the result sums every cluster: one cluster's errors are diluted by the others' traffic, and one page stands for all.";
+    PROMQL_DOUBLE_COUNTS_REPLICAS = "promql/double-counts-replicas":
+        "A `sum` or `count` across instances of a metric declared `shared` (every replica reports the same value).",
+        "Each replica reports the shared state once, so the sum is the state times the replica count; use `max` or `avg`.";
     ROUTING_INVALID_MATCHER = "routing/invalid-matcher":
         "A route or inhibition matcher that Alertmanager cannot parse.",
         "Alertmanager refuses the whole configuration, so no alert reaches anyone.";

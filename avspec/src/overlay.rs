@@ -3,14 +3,15 @@
 //!
 //! An overlay names what it changes by id (a scrape job, an alert) and replaces only the fields
 //! it sets; every replaced value keeps the overlay's location, so findings about it point into
-//! the overlay file. Targets, Alertmanager addresses and webhook URLs may use `${VAR}` or `${VAR:-default}`
+//! the overlay file. Targets, Alertmanager addresses, webhook URLs, external label values and
+//! remote-write endpoints may use `${VAR}` or `${VAR:-default}`
 //! from the environment (ports chosen at run time).
 
 use crate::check::code;
 use crate::diag::Diagnostic;
 use crate::duration::PromDuration;
 use crate::load::{Loaded, yaml_error};
-use crate::model::{AlertSeverity, Receiver};
+use crate::model::{AlertSeverity, KeyValue, Receiver, RemoteWrite};
 use crate::span::{Loc, Sp, with_current_file};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,12 @@ pub struct PrometheusPatch {
     /// Per-job changes, by job name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jobs: Vec<JobPatch>,
+    /// Replaces the external labels (values may use `${VAR}`: one overlay serves every cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_labels: Option<Vec<KeyValue>>,
+    /// Replaces the remote-write endpoints (`url`, `tenant` and `credentials_file` may use `${VAR}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_write: Option<Vec<RemoteWrite>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
@@ -134,23 +141,24 @@ pub fn apply_text(loaded: &mut Loaded, name: &str, text: &str, env: &dyn Fn(&str
 
 fn apply(spec: &mut crate::Spec, o: Overlay, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+    let expand_one = |s: Sp<String>, diags: &mut Vec<Diagnostic>| -> Sp<String> {
+        match expand(&s.value, env) {
+            Ok(v) => Sp::new(v, s.loc),
+            Err(var) => {
+                diags.push(
+                    Diagnostic::error(
+                        code::OVERLAY_UNSET_VARIABLE,
+                        s.loc,
+                        format!("environment variable `{var}` is not set"),
+                    )
+                    .with_help(format!("set {var}, or give a default: `${{{var}:-value}}`")),
+                );
+                s
+            }
+        }
+    };
     let expand_all = |list: Vec<Sp<String>>, diags: &mut Vec<Diagnostic>| -> Vec<Sp<String>> {
-        list.into_iter()
-            .map(|s| match expand(&s.value, env) {
-                Ok(v) => Sp::new(v, s.loc),
-                Err(var) => {
-                    diags.push(
-                        Diagnostic::error(
-                            code::OVERLAY_UNSET_VARIABLE,
-                            s.loc,
-                            format!("environment variable `{var}` is not set"),
-                        )
-                        .with_help(format!("set {var}, or give a default: `${{{var}:-value}}`")),
-                    );
-                    s
-                }
-            })
-            .collect()
+        list.into_iter().map(|s| expand_one(s, diags)).collect()
     };
     if let Some(p) = o.prometheus {
         let prom = &mut spec.prometheus;
@@ -159,6 +167,23 @@ fn apply(spec: &mut crate::Spec, o: Overlay, env: &dyn Fn(&str) -> Option<String
         set(&mut prom.evaluation_interval, p.evaluation_interval);
         if let Some(a) = p.alertmanagers {
             prom.alertmanagers = expand_all(a, &mut diags);
+        }
+        if let Some(labels) = p.external_labels {
+            let (names, values): (Vec<_>, Vec<_>) = labels.into_iter().map(|kv| (kv.name, kv.value)).unzip();
+            let values = expand_all(values, &mut diags);
+            prom.external_labels =
+                names.into_iter().zip(values).map(|(name, value)| KeyValue { name, value }).collect();
+        }
+        if let Some(endpoints) = p.remote_write {
+            prom.remote_write = endpoints
+                .into_iter()
+                .map(|mut r| {
+                    r.url = expand_one(r.url, &mut diags);
+                    r.tenant = r.tenant.map(|t| expand_one(t, &mut diags));
+                    r.credentials_file = r.credentials_file.map(|f| expand_one(f, &mut diags));
+                    r
+                })
+                .collect();
         }
         for patch in p.jobs {
             let Some(job) = prom.jobs.iter_mut().find(|j| j.name.value == patch.name.value) else {

@@ -2,7 +2,9 @@
 
 use super::to_yaml;
 use avspec::index::Index;
+use avspec::{RemoteWrite, RemoteWriteSend};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Serialize)]
 struct PromConfig {
@@ -11,6 +13,8 @@ struct PromConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     alerting: Option<Alerting>,
     scrape_configs: Vec<ScrapeConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remote_write: Vec<RemoteWriteConfig>,
 }
 
 #[derive(Serialize)]
@@ -18,7 +22,67 @@ struct Global {
     scrape_interval: String,
     scrape_timeout: String,
     evaluation_interval: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    external_labels: BTreeMap<String, String>,
 }
+
+#[derive(Serialize)]
+struct RemoteWriteConfig {
+    name: String,
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_timeout: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorization: Option<Authorization>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    write_relabel_configs: Vec<RelabelConfig>,
+}
+
+#[derive(Serialize)]
+struct Authorization {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    credentials_file: String,
+}
+
+#[derive(Serialize)]
+struct RelabelConfig {
+    source_labels: Vec<&'static str>,
+    regex: &'static str,
+    action: &'static str,
+}
+
+/// Recording rule outputs have a colon in their name (the naming convention the spec checks);
+/// `ALERTS` keeps the alert history.
+const RECORDED_SERIES: &str = ".+:.+|ALERTS";
+
+fn remote_write(r: &RemoteWrite) -> RemoteWriteConfig {
+    RemoteWriteConfig {
+        name: r.name.value.clone(),
+        url: r.url.value.clone(),
+        remote_timeout: r.remote_timeout.as_ref().map(|t| t.value.to_string()),
+        headers: r.tenant.iter().map(|t| (TENANT_HEADER.to_owned(), t.value.clone())).collect(),
+        authorization: r
+            .credentials_file
+            .as_ref()
+            .map(|f| Authorization { kind: "Bearer", credentials_file: f.value.clone() }),
+        write_relabel_configs: match r.send.value {
+            RemoteWriteSend::All => vec![],
+            RemoteWriteSend::RecordingRules => {
+                vec![RelabelConfig {
+                    source_labels: vec!["__name__"],
+                    regex: RECORDED_SERIES,
+                    action: "keep",
+                }]
+            }
+        },
+    }
+}
+
+/// The header Mimir and Cortex read the tenant from.
+const TENANT_HEADER: &str = "X-Scope-OrgID";
 
 #[derive(Serialize)]
 struct Alerting {
@@ -51,6 +115,11 @@ pub fn config(index: &Index<'_>) -> Result<String, String> {
             scrape_interval: p.scrape_interval.to_string(),
             scrape_timeout: p.scrape_timeout.to_string(),
             evaluation_interval: p.evaluation_interval.to_string(),
+            external_labels: p
+                .external_labels
+                .iter()
+                .map(|kv| (kv.name.value.clone(), kv.value.value.clone()))
+                .collect(),
         },
         rule_files: super::rules::rule_files(index)?.into_iter().map(|(n, _)| format!("rules/{n}")).collect(),
         alerting: (!p.alertmanagers.is_empty()).then(|| Alerting {
@@ -74,6 +143,7 @@ pub fn config(index: &Index<'_>) -> Result<String, String> {
                 }],
             })
             .collect(),
+        remote_write: p.remote_write.iter().map(remote_write).collect(),
     };
     to_yaml(&cfg)
 }

@@ -23,6 +23,8 @@ struct Site<'a> {
     allow: &'a [Allow],
     /// Template-variable assignments to check the expression under (one per variable option).
     variants: Vec<BTreeMap<String, String>>,
+    /// Evaluated by a ruler (alerts, recording rules): aggregating clusters together is a finding.
+    ruled: bool,
 }
 
 /// Labels a series carries: `None` when unknown (an undeclared metric), so no label finding
@@ -51,6 +53,9 @@ pub fn validate_with(
                 Ok(e) => {
                     let before = findings.len();
                     let mut w = walk::Walker::new(index, sources, records, site.loc, &mut findings);
+                    if site.ruled {
+                        w = w.guarding_clusters();
+                    }
                     w.labels(&e);
                     // Say which variable option produced a finding that the defaults do not.
                     let changed: Vec<String> = vars
@@ -131,20 +136,31 @@ pub(crate) fn apply_allow(d: &mut Diagnostic, allow: &[Allow]) {
 }
 
 fn plain<'a>(what: String, expr: &Sp<String>, allow: &'a [Allow]) -> Site<'a> {
-    Site { what, expr: expr.value.clone(), loc: expr.loc, allow, variants: vec![BTreeMap::new()] }
+    Site {
+        what,
+        expr: expr.value.clone(),
+        loc: expr.loc,
+        allow,
+        variants: vec![BTreeMap::new()],
+        ruled: false,
+    }
+}
+
+fn ruled<'a>(what: String, expr: &Sp<String>, allow: &'a [Allow]) -> Site<'a> {
+    Site { ruled: true, ..plain(what, expr, allow) }
 }
 
 fn sites<'a>(index: &Index<'a>) -> Vec<Site<'a>> {
     let spec = index.spec;
     let mut out = Vec::new();
     for a in &spec.alerts {
-        out.push(plain(format!("alert {}", a.name.value), &a.expr, &a.allow));
+        out.push(ruled(format!("alert {}", a.name.value), &a.expr, &a.allow));
         for q in a.runbook.iter().flat_map(|r| &r.queries) {
             out.push(plain(format!("runbook query of {}", a.name.value), q, &a.allow));
         }
     }
     for r in &spec.recording_rules {
-        out.push(plain(format!("recording rule {}", r.record.value), &r.expr, &r.allow));
+        out.push(ruled(format!("recording rule {}", r.record.value), &r.expr, &r.allow));
     }
     for s in &spec.slos {
         match &s.sli.value {
@@ -161,6 +177,7 @@ fn sites<'a>(index: &Index<'a>) -> Vec<Site<'a>> {
                     loc: matchers.as_ref().map_or(histogram.loc, |m| m.loc),
                     allow: &s.allow,
                     variants: vec![BTreeMap::new()],
+                    ruled: false,
                 });
             }
         }
@@ -182,6 +199,7 @@ fn sites<'a>(index: &Index<'a>) -> Vec<Site<'a>> {
                 loc: q.expr.loc,
                 allow: &p.allow,
                 variants: variants.clone(),
+                ruled: false,
             });
         }
     }

@@ -40,6 +40,11 @@ impl Walker<'_, '_> {
         if m.source.kind.value != SourceKind::Synthetic {
             labels.extend(TARGET_LABELS.iter().map(|s| (*s).to_owned()));
         }
+        // Where clusters meet, every series (scraped or synthetic) carries the cluster's
+        // external label, so queries may group or match on it.
+        if let Some(c) = &self.index.spec.prometheus.cluster_label {
+            labels.insert(c.value.clone());
+        }
         match (part, m.metric.kind.value) {
             (SeriesPart::Bucket, _) => {
                 labels.insert("le".to_owned());

@@ -15,6 +15,9 @@ pub struct Walker<'a, 'f> {
     /// Where the expression starts in the spec.
     pub loc: Loc,
     pub out: &'f mut Vec<Diagnostic>,
+    /// The cluster label, when aggregating it away is a finding here (alerts and recording
+    /// rules: what a global ruler evaluates).
+    pub guard_cluster: Option<&'a str>,
 }
 
 fn set(labels: &[String]) -> BTreeSet<String> {
@@ -29,7 +32,13 @@ impl<'a, 'f> Walker<'a, 'f> {
         loc: Loc,
         out: &'f mut Vec<Diagnostic>,
     ) -> Self {
-        Self { index, sources, records, loc, out }
+        Self { index, sources, records, loc, out, guard_cluster: None }
+    }
+
+    /// Flags aggregations that drop the spec's cluster label (`promql/mixes-clusters`).
+    pub fn guarding_clusters(mut self) -> Self {
+        self.guard_cluster = self.index.spec.prometheus.cluster_label.as_ref().map(|c| c.value.as_str());
+        self
     }
 
     /// The location of `needle` inside the expression, or the expression's start.
@@ -80,9 +89,11 @@ impl<'a, 'f> Walker<'a, 'f> {
                         for label in &l.labels {
                             self.require(&inner, label, &format!("{op} without"));
                         }
-                        inner.map(|i| &i - &set(&l.labels))
+                        inner.as_ref().map(|i| i - &set(&l.labels))
                     }
-                    None if matches!(op.as_str(), "topk" | "bottomk" | "limitk" | "limit_ratio") => inner,
+                    None if matches!(op.as_str(), "topk" | "bottomk" | "limitk" | "limit_ratio") => {
+                        inner.clone()
+                    }
                     None => Some(BTreeSet::new()),
                 };
                 if op == "count_values"
@@ -90,6 +101,7 @@ impl<'a, 'f> Walker<'a, 'f> {
                 {
                     r.insert(s.val.clone());
                 }
+                self.replicas_and_clusters(&op, &a.expr, &inner, &result);
                 result
             }
             Expr::Binary(b) => {
@@ -120,6 +132,46 @@ impl<'a, 'f> Walker<'a, 'f> {
             }
             Expr::Call(c) => self.call(c.func.name, &c.args.args),
             Expr::Extension(_) => None,
+        }
+    }
+
+    /// An aggregation that drops the cluster label where clusters meet, or sums across
+    /// instances a value every replica reports once (a `shared` metric).
+    fn replicas_and_clusters(&mut self, op: &str, input: &Expr, inner: &LabelSet, result: &LabelSet) {
+        let (Some(inner), Some(result)) = (inner, result) else { return };
+        let dropped = |label: &str| inner.contains(label) && !result.contains(label);
+        if let Some(c) = self.guard_cluster
+            && dropped(c)
+        {
+            self.out.push(
+                Diagnostic::warning(
+                    code::PROMQL_MIXES_CLUSTERS,
+                    self.at(op),
+                    format!("`{op}` aggregates the cluster label `{c}` away"),
+                )
+                .with_help(format!(
+                    "where clusters meet this {op}s every cluster together: keep it, e.g. `{op} by ({c}, ...)`"
+                )),
+            );
+        }
+        if op != "sum" || !dropped("instance") {
+            return;
+        }
+        let shared = crate::promql::selectors(input).into_iter().find_map(|vs| {
+            let name = crate::promql::selector_name(vs)?;
+            self.index.series(name).filter(|(m, _)| m.metric.shared).map(|_| name.to_owned())
+        });
+        if let Some(name) = shared {
+            self.out.push(
+                Diagnostic::warning(
+                    code::PROMQL_DOUBLE_COUNTS_REPLICAS,
+                    self.at(op),
+                    format!("`sum` across instances of `{name}`, which every replica sharing it reports"),
+                )
+                .with_help(
+                    "the sum counts the shared value once per replica: use `max` (or `sum by (instance)`)",
+                ),
+            );
         }
     }
 

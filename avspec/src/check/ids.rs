@@ -30,6 +30,8 @@ pub(super) fn check(spec: &Spec, f: &mut Findings) {
     unique("source", spec.sources.iter().map(|s| &s.name), f);
     unique("metric", spec.sources.iter().flat_map(|s| s.metrics.iter().map(|m| &m.name)), f);
     unique("scrape job", spec.prometheus.jobs.iter().map(|j| &j.name), f);
+    unique("external label", spec.prometheus.external_labels.iter().map(|kv| &kv.name), f);
+    unique("remote-write endpoint", spec.prometheus.remote_write.iter().map(|r| &r.name), f);
     unique("alert", spec.alerts.iter().map(|a| &a.name), f);
     unique("SLO", spec.slos.iter().map(|s| &s.name), f);
     unique("datasource", spec.datasources.iter().map(|d| &d.uid), f);

@@ -116,6 +116,18 @@ fn check_section(k: &Kubernetes, f: &mut Findings) {
         }
         _ => {}
     }
+    if let Some(op) = &k.grafana_operator
+        && op.instance_labels.value.is_empty()
+    {
+        f.push(
+            Diagnostic::error(
+                code::SPEC_INVALID_VALUE,
+                op.instance_labels.loc,
+                "kubernetes.grafana_operator.instance_labels is empty",
+            )
+            .with_help("an empty selector loads the dashboards into every Grafana the operator manages: name the labels of yours"),
+        );
+    }
     let mut seen = std::collections::BTreeSet::new();
     for o in &k.overlays {
         if !dns_label(&o.name.value) {

@@ -5,6 +5,7 @@ mod ids;
 mod kubernetes;
 mod naming;
 mod refs;
+mod remote;
 mod values;
 
 pub use crate::codes::{CODES, Code, CodeInfo, code, explain};
@@ -43,6 +44,7 @@ pub fn check(index: &Index<'_>) -> Vec<Diagnostic> {
     refs::check(spec, index, &mut f);
     refs::check_allows(spec, &mut f);
     kubernetes::check(spec, &mut f);
+    remote::check(spec, &mut f);
     let mut list = f.list;
     crate::diag::sort(&mut list);
     list

@@ -23,15 +23,26 @@ pub struct Kubernetes {
     /// Grafana folder of the dashboards, as the sidecar's folder annotation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard_folder: Option<Sp<String>>,
-    /// The external label that names each cluster when several clusters send to one store
-    /// (Thanos, Mimir): SLO rules keep it and the multi-cluster lint asks aggregations to.
+    /// Also emit `GrafanaDashboard` objects for grafana-operator (v5), each loading its
+    /// dashboard from the sidecar ConfigMap, so both kinds of Grafana read the same JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster_label: Option<Sp<String>>,
+    pub grafana_operator: Option<GrafanaOperator>,
     pub app: App,
     pub redis: Redis,
     /// Kustomize overlays on top of the base, e.g. a GPU production overlay.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overlays: Vec<KubernetesOverlay>,
+}
+
+/// grafana-operator's selection of the Grafana instances that load the dashboards.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrafanaOperator {
+    /// Labels of the `Grafana` objects to load the dashboards into (`instanceSelector`).
+    pub instance_labels: Sp<Vec<KeyValue>>,
+    /// How often the operator re-applies a dashboard changed by hand in Grafana.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resync_period: Option<Sp<PromDuration>>,
 }
 
 /// The daemon's Deployment.

@@ -160,6 +160,11 @@ pub struct Metric {
     /// checks on a machine without it report the family as absent, not missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<Sp<Requirement>>,
+    /// The value describes something replicas share (the GPU they run on, a common store), not
+    /// work each replica did: every replica on it reports the same value, so a `sum` across
+    /// instances counts it once per replica (`promql/double-counts-replicas`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -1,5 +1,6 @@
 //! Prometheus server settings and scrape jobs.
 
+use super::KeyValue;
 use crate::duration::PromDuration;
 use crate::span::Sp;
 use schemars::JsonSchema;
@@ -16,6 +17,49 @@ pub struct PrometheusConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alertmanagers: Vec<Sp<String>>,
     pub jobs: Vec<ScrapeJob>,
+    /// The label that tells clusters apart where their series meet (a global ruler, Thanos,
+    /// Mimir, federation). When set, SLO rules are recorded per cluster, every series may be
+    /// grouped by it, and queries that aggregate it away are flagged (`promql/mixes-clusters`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_label: Option<Sp<String>>,
+    /// Labels this Prometheus adds to every series and alert it sends out (remote write,
+    /// federation, Alertmanager), such as the cluster's name; values may use `${VAR}` in overlays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_labels: Vec<KeyValue>,
+    /// Long-term storage: Thanos Receive, Mimir, Cortex or any Prometheus remote-write endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote_write: Vec<RemoteWrite>,
+}
+
+/// One remote-write endpoint (`remote_write:` in prometheus.yml).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteWrite {
+    /// Names the queue in Prometheus' own metrics (`remote_name` label); unique.
+    pub name: Sp<String>,
+    /// The endpoint, e.g. `http://thanos-receive:19291/api/v1/receive` or Mimir's
+    /// `https://mimir.example/api/v1/push`.
+    pub url: Sp<String>,
+    /// A file holding a bearer token (sent as `Authorization: Bearer`); never the token itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_file: Option<Sp<String>>,
+    /// A tenant header for multi-tenant stores (Mimir and Cortex read `X-Scope-OrgID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<Sp<String>>,
+    /// What to send: every series, or only the recording rules' outputs (names with a colon,
+    /// such as the SLO rules) and `ALERTS`, which keeps long-term storage small.
+    #[serde(default)]
+    pub send: Sp<RemoteWriteSend>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_timeout: Option<Sp<PromDuration>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteWriteSend {
+    #[default]
+    All,
+    RecordingRules,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]

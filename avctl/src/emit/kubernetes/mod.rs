@@ -94,14 +94,20 @@ pub fn files<G: Serialize>(index: &Index<'_>, carried: Carried<'_, G>) -> Result
         &mut resources,
     );
     let dashboards_dir = PathBuf::from(GENERATED).join("grafana/dashboards");
-    let mut maps = Vec::new();
+    let (mut maps, mut operator) = (Vec::new(), Vec::new());
     for f in carried.files.iter().filter(|f| f.path.parent() == Some(dashboards_dir.as_path())) {
         let file = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let uid = Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
         maps.push(doc(&monitoring::dashboard(k, uid, file, &f.contents))?);
+        if let Some(op) = &k.grafana_operator {
+            operator.push(doc(&monitoring::grafana_dashboard(k, op, uid, file))?);
+        }
     }
     if !maps.is_empty() {
         put("dashboards.yaml", docs(&maps), &mut resources);
+    }
+    if !operator.is_empty() {
+        put("grafana-dashboards.yaml", docs(&operator), &mut resources);
     }
     if let Some((cfg, from)) = carried.alertmanager {
         put(

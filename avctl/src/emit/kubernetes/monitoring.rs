@@ -5,7 +5,7 @@
 use super::app::{JOB_LABEL, PORT_NAME, selector};
 use super::objects::*;
 use crate::routing::config::AmConfig;
-use avspec::{Kubernetes, ScrapeJob};
+use avspec::{GrafanaOperator, Kubernetes, ScrapeJob};
 use std::collections::BTreeMap;
 
 /// Secret the receivers' files go in; the operator mounts each Secret listed in an
@@ -66,10 +66,15 @@ pub fn prometheus_rule<'g, G: serde::Serialize>(
     }
 }
 
+/// The sidecar ConfigMap of dashboard `uid`.
+fn dashboard_map(uid: &str) -> String {
+    format!("grafana-dashboard-{uid}")
+}
+
 /// One ConfigMap per dashboard, its JSON byte for byte as in `generated/grafana/dashboards/`.
 pub fn dashboard(k: &Kubernetes, uid: &str, file: &str, json: &str) -> Object<Data> {
     let label = (k.dashboard_label.name.value.clone(), k.dashboard_label.value.value.clone());
-    let mut m = meta(&format!("grafana-dashboard-{uid}"), k, BTreeMap::from([label]));
+    let mut m = meta(&dashboard_map(uid), k, BTreeMap::from([label]));
     if let Some(folder) = &k.dashboard_folder {
         m.annotations.insert("grafana_folder".to_owned(), folder.value.clone());
     }
@@ -78,6 +83,29 @@ pub fn dashboard(k: &Kubernetes, uid: &str, file: &str, json: &str) -> Object<Da
         kind: "ConfigMap",
         metadata: m,
         body: Data { data: BTreeMap::from([(file.to_owned(), json.to_owned())]) },
+    }
+}
+
+/// A grafana-operator `GrafanaDashboard` that loads the sidecar ConfigMap's JSON: one copy of
+/// each dashboard, whichever Grafana reads it.
+pub fn grafana_dashboard(
+    k: &Kubernetes,
+    op: &GrafanaOperator,
+    uid: &str,
+    file: &str,
+) -> Object<Spec<GrafanaDashboardSpec>> {
+    Object {
+        api_version: "grafana.integreatly.org/v1beta1",
+        kind: "GrafanaDashboard",
+        metadata: meta(&dashboard_map(uid), k, Labels::new()),
+        body: Spec {
+            spec: GrafanaDashboardSpec {
+                instance_selector: Selector { match_labels: super::app::pairs(&op.instance_labels.value) },
+                folder: k.dashboard_folder.as_ref().map(|f| f.value.clone()),
+                config_map_ref: KeyRef { name: dashboard_map(uid), key: file.to_owned() },
+                resync_period: op.resync_period.as_ref().map(|d| d.value.to_string()),
+            },
+        },
     }
 }
 

@@ -349,6 +349,24 @@ pub struct RuleSpec<'a, G: Serialize> {
 }
 
 /// `kustomization.yaml`.
+/// grafana-operator's `GrafanaDashboard` (grafana.integreatly.org/v1beta1).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrafanaDashboardSpec {
+    pub instance_selector: Selector,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    pub config_map_ref: KeyRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resync_period: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct KeyRef {
+    pub name: String,
+    pub key: String,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Kustomization {
