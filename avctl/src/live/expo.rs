@@ -27,7 +27,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Family>, String> {
     let mut families: BTreeMap<String, Family> = BTreeMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
-        let at = |msg: String| format!("line {}: {msg}: {raw:?}", i + 1);
+        let at = |msg: String| format!("line {}: {}: {}", i + 1, excerpt(&msg, false), excerpt(raw, true));
         if line.is_empty() {
             continue;
         }
@@ -51,6 +51,17 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Family>, String> {
         families.entry(family).or_default().samples.push(sample);
     }
     Ok(families)
+}
+
+/// A quoted piece of a target's line for an error: a hostile target's 1 MB line must not become
+/// a 1 MB message.
+fn excerpt(s: &str, quoted: bool) -> String {
+    const MAX: usize = 120;
+    let (shown, rest) = match s.char_indices().nth(MAX) {
+        None => (s, String::new()),
+        Some((cut, _)) => (&s[..cut], format!("… ({} more bytes)", s.len() - cut)),
+    };
+    if quoted { format!("{shown:?}{rest}") } else { format!("{shown}{rest}") }
 }
 
 fn family_of(families: &BTreeMap<String, Family>, series: &str) -> String {
