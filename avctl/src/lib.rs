@@ -10,6 +10,7 @@ pub mod output;
 pub mod par;
 pub mod promql;
 pub mod promtest;
+pub mod render;
 pub mod resolved;
 pub mod routing;
 pub mod slo;

@@ -104,6 +104,10 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Draw every dashboard (or `--dashboard UID`) as Grafana lays it out, from a Prometheus
+    /// server's data over a range or from fixture series, with no Grafana server; writes one
+    /// image per dashboard and `render-report.json` (what each panel showed) into `--out`.
+    Render(cmd::render::Options),
     /// Print the JSON Schema of spec files.
     Schema,
     /// Write a synthetic spec of the given size (for benchmarks).
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
         Command::CheckLive { url, job, format, quiet } => {
             avctl::live::check_live(&ctx, &url, job.as_deref(), to_format(format), quiet)
         }
+        Command::Render(o) => cmd::render::run(&ctx, &o),
         Command::Schema => cmd::schema(),
         Command::Synth { out, metrics, alerts, dashboards, panels } => {
             let size = avctl::bench_spec::Size { metrics, alerts, dashboards, panels_per_dashboard: panels };

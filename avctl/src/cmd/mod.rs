@@ -1,6 +1,7 @@
 //! The subcommands. Exit codes: 0 success, 1 findings or drift, 2 could not run.
 
 use avspec::check::code;
+pub mod render;
 pub mod test;
 
 use crate::emit::{self, GenOptions};

@@ -2,6 +2,7 @@
 
 use super::grafana_json::*;
 use super::{GENERATED, OutFile, to_json, to_yaml};
+use crate::render::grid::{Cell, Placed};
 use avspec::index::Index;
 use avspec::{Dashboard, Panel, PanelType, ThresholdStyle};
 use serde::Serialize;
@@ -170,34 +171,23 @@ pub fn dashboard(index: &Index<'_>, d: &Dashboard) -> DashboardJson {
             regex: None,
         });
     }
+    // The grid placement `avctl render` draws too: one layout for both.
     let mut panels = Vec::new();
-    let mut next_id = 1;
-    let mut y = 0;
-    for row in &d.rows {
-        panels.push(PanelJson::Row(RowJson {
-            kind: "row".to_owned(),
-            title: row.title.value.clone(),
-            id: next_id,
-            collapsed: false,
-            grid_pos: GridPos { h: 1, w: 24, x: 0, y },
-            panels: vec![],
-        }));
-        next_id += 1;
-        y += 1;
-        let (mut x, mut row_h) = (0, 0);
-        for p in &row.panels {
-            let (w, h) = (p.width.value.clamp(1, 24), p.height.value.max(1));
-            if x + w > 24 {
-                x = 0;
-                y += row_h;
-                row_h = 0;
+    for (i, placed) in crate::render::grid::place(d).into_iter().enumerate() {
+        let id = i as u32 + 1;
+        panels.push(match placed {
+            Placed::Row { title, cell } => PanelJson::Row(RowJson {
+                kind: "row".to_owned(),
+                title: title.to_owned(),
+                id,
+                collapsed: false,
+                grid_pos: grid_pos(cell),
+                panels: vec![],
+            }),
+            Placed::Panel { panel: p, cell } => {
+                PanelJson::Panel(Box::new(panel(index, p, id, grid_pos(cell))))
             }
-            panels.push(PanelJson::Panel(Box::new(panel(index, p, next_id, GridPos { h, w, x, y }))));
-            next_id += 1;
-            x += w;
-            row_h = row_h.max(h);
-        }
-        y += row_h;
+        });
     }
     DashboardJson {
         annotations: Annotations {
@@ -340,6 +330,10 @@ fn panel(index: &Index<'_>, p: &Panel, id: u32, grid_pos: GridPos) -> VizJson {
         },
         options,
     }
+}
+
+fn grid_pos(c: Cell) -> GridPos {
+    GridPos { h: c.h, w: c.w, x: c.x, y: c.y }
 }
 
 /// Query reference ids: A..Z, then AA, AB, ...

@@ -5,8 +5,8 @@
 mod alerts;
 pub mod case;
 pub mod render;
-mod series;
-mod simulate;
+pub mod series;
+pub mod simulate;
 mod slo_cases;
 
 pub use alerts::tests_for;
