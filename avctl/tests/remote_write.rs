@@ -87,17 +87,20 @@ fn recorded_series_reach_the_receiver_labelled_with_their_cluster_and_raw_ones_s
     let sender_config = dir.path().join("generated/prometheus/prometheus.yml");
     let _sender = prometheus(&bin, &sender_config, &dir.path().join("sender"), sender_port, &[]);
 
-    // Rules evaluate every 10s and the queue sends within seconds: allow a minute.
+    // Rules evaluate every 10s and the queue sends within seconds: allow a minute. The sender
+    // must also have scraped once, so that it holds raw series that could leak.
+    let slos = avspec::load_dir(&spec).spec.map(|s| s.slos.len()).expect("the spec loads");
     let start = Instant::now();
     let recorded = loop {
         let found = query(receiver_port, "slo:objective:ratio").unwrap_or_default();
-        if found.len() == 4 || start.elapsed() > Duration::from_secs(60) {
+        let scraped = !query(sender_port, "up").unwrap_or_default().is_empty();
+        if (found.len() == slos && scraped) || start.elapsed() > Duration::from_secs(60) {
             break found;
         }
         std::thread::sleep(Duration::from_millis(500));
     };
     let logs = || std::fs::read_to_string(dir.path().join("sender.log")).unwrap_or_default();
-    assert_eq!(recorded.len(), 4, "one objective per SLO at the receiver: {recorded:?}\n{}", logs());
+    assert_eq!(recorded.len(), slos, "one objective per SLO at the receiver: {recorded:?}\n{}", logs());
     for s in &recorded {
         assert_eq!(s["metric"]["cluster"], "ci-cluster-1", "{s}");
     }
