@@ -92,6 +92,17 @@ fn mixed_load(port: u16, first: usize, rounds: usize) -> R<(usize, usize)> {
         if wav.status != 200 {
             return Err(format!("synthesize: HTTP {}: {}", wav.status, wav.text()));
         }
+        let body = format!(
+            r#"{{"text": "Round {i}, streamed. It arrives piece by piece.", "speaker_id": "{speaker}", "stream": true}}"#
+        );
+        let streamed = post(port, "/synthesize", json, body.as_bytes())?;
+        if streamed.status != 200 || streamed.body.len() <= 44 {
+            return Err(format!(
+                "streamed synthesize: HTTP {}: {} bytes",
+                streamed.status,
+                streamed.body.len()
+            ));
+        }
         let conv = post(port, "/convert?speaker_id=bass&pitch_shift=-2", "audio/wav", &wav.body)?;
         if conv.status != 200 {
             return Err(format!("convert: HTTP {}: {}", conv.status, conv.text()));
@@ -99,7 +110,7 @@ fn mixed_load(port: u16, first: usize, rounds: usize) -> R<(usize, usize)> {
         for path in ["/speakers", "/ready", "/health"] {
             http::get(&url(port, path), TIMEOUT)?;
         }
-        ok += 5;
+        ok += 6;
         // Invalid: malformed JSON, unknown speaker, empty text, a bad WAV, bad parameters, 404.
         for (path, ctype, body) in [
             ("/synthesize", json, "{not json".as_bytes()),
@@ -262,7 +273,8 @@ fn run(dir: &Path, procs: &mut Procs) -> R {
     wait_for("Redis answers", Duration::from_secs(20), || {
         Ok(std::net::TcpStream::connect(("127.0.0.1", redis_port)).ok().map(|_| ()))
     })?;
-    start_daemon(procs, dir, "app", ports.app, &["--redis-url", &redis_url])?;
+    // Every answer measured (after it is sent), so the quality panels see each round.
+    start_daemon(procs, dir, "app", ports.app, &["--redis-url", &redis_url, "--quality-sample", "1"])?;
     start_daemon(procs, dir, "nomodel", ports.nomodel, &["--skip-models"])?;
     start_daemon(procs, dir, "faulty", ports.faulty, &["--inject-faults", "1"])?;
     let am = routing_phase::start(procs, dir, "alertmanager", ports.alertmanager)?;

@@ -17,7 +17,8 @@ use tower::ServiceExt;
 const BODY: &str = r#"{"text": "Hello from AutoVoice, answered from the cache.", "speaker_id": "alto"}"#;
 
 fn state(rt: &tokio::runtime::Runtime, f: impl FnOnce(&mut Config)) -> AppState {
-    let mut cfg = Config::for_tests();
+    // Nothing sampled for measurement: it would run behind the next request and blur it.
+    let mut cfg = Config { quality_sample: 0.0, ..Config::for_tests() };
     f(&mut cfg);
     let _guard = rt.enter();
     let state = AppState::new(cfg, speakers::builtin(), None).expect("state");

@@ -14,11 +14,13 @@ const TEXT: &str =
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    // Uncached: every run must do the work (benches/cache.rs measures the cache).
-    let cfg = Config { cache_bytes: 0, ..Config::for_tests() };
+    // Uncached: every run must do the work (benches/cache.rs measures the cache); nothing is
+    // sampled for measurement, which would run behind the next request.
+    let cfg = Config { cache_bytes: 0, quality_sample: 0.0, ..Config::for_tests() };
     let state = AppState::new(cfg, speakers::builtin(), None).expect("state");
     state.load_models();
-    let req = SynthesisRequest { text: TEXT.to_owned(), speaker_id: "alto".to_owned(), format: None };
+    let body = serde_json::json!({"text": TEXT, "speaker_id": "alto"}).to_string();
+    let req = SynthesisRequest::parse(&state.cfg, body.as_bytes()).expect("request");
     let bytes = rt
         .block_on(synthesize(&state, &req))
         .expect("synthesis (is espeak-ng installed?)")

@@ -54,10 +54,20 @@ pub struct Config {
     /// CREPE capacity that measures pitch: `tiny` (fast) or `full` (the most accurate).
     #[arg(long = "crepe", env = "AUTOVOICE_CREPE", value_enum, default_value_t = CrepeCapacity::Tiny)]
     pub crepe_capacity: CrepeCapacity,
-    /// Do not measure each response with the neural models (pitch error, speaker similarity);
-    /// they still load, for enrollment. Measuring costs about 0.1 s per second of output on CPU.
+    /// Never measure responses with the neural models (pitch error, speaker similarity), not
+    /// even when a request asks; they still load, for enrollment.
     #[arg(long, env = "AUTOVOICE_NO_QUALITY")]
     pub no_quality: bool,
+    /// Fraction of computed answers (0 to 1, spread evenly) measured after they are sent, off
+    /// the response path. Measuring costs more than the synthesis itself on CPU (about 1.2x), so the
+    /// default samples one in ten; a request with `x-autovoice-quality: sync` is always
+    /// measured, before its answer, and gets the quality headers.
+    #[arg(long, env = "AUTOVOICE_QUALITY_SAMPLE", default_value_t = 0.1, value_parser = fraction)]
+    pub quality_sample: f64,
+    /// Sampled measurements that may wait for the one measuring worker; past it they are
+    /// dropped and counted (autovoice_quality_measurements_dropped_total).
+    #[arg(long, env = "AUTOVOICE_QUALITY_QUEUE", default_value_t = 8)]
+    pub quality_queue: usize,
     /// Directory where enrolled speakers persist (`speakers.json`, written atomically). Without
     /// it, speakers enrolled through `POST /speakers` last until the daemon exits.
     #[arg(long, env = "AUTOVOICE_DATA_DIR")]
@@ -84,6 +94,12 @@ pub struct Config {
     /// Start without loading the signal path (the model stays "not loaded"); for alert tests.
     #[arg(long, env = "AUTOVOICE_SKIP_MODELS")]
     pub skip_models: bool,
+}
+
+/// A number from 0 to 1.
+fn fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(format!("{v} is outside 0..=1")) }
 }
 
 impl Config {

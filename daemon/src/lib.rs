@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod api;
+pub mod background;
 pub mod cache;
 pub mod config;
 pub mod dsp;

@@ -64,6 +64,11 @@ impl Limiter {
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::SeqCst)
     }
+
+    /// Slots free now.
+    pub fn free(&self) -> usize {
+        self.slots.available_permits()
+    }
 }
 
 #[cfg(test)]

@@ -134,28 +134,71 @@ fn samples(data: &[u8], tag: u16, channels: u16, rate: u32, bits: u16) -> Result
 pub fn encode(samples: &[f32], sample_rate: u32) -> Vec<u8> {
     let data_len = u32::try_from(samples.len() * 2).unwrap_or(u32::MAX - 36);
     let mut out = Vec::with_capacity(44 + samples.len() * 2);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&sample_rate.to_le_bytes());
-    out.extend_from_slice(&(sample_rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
+    out.extend_from_slice(&header(sample_rate, 36 + data_len, data_len));
+    push_pcm16(&mut out, samples);
+    out
+}
+
+/// The header of a WAV stream whose length is not known when it starts: the RIFF and data
+/// sizes are 0xFFFFFFFF, as espeak-ng and streaming TTS servers write them, and a reader takes
+/// the data to the end of the stream ([`decode`] with `lenient`).
+pub fn stream_header(sample_rate: u32) -> [u8; 44] {
+    header(sample_rate, u32::MAX, u32::MAX)
+}
+
+/// Mono samples as 16-bit little-endian PCM, appended to `out`.
+pub fn push_pcm16(out: &mut Vec<u8>, samples: &[f32]) {
+    out.reserve(samples.len() * 2);
     for s in samples {
         // Saturating float-to-int conversion: out-of-range values clip instead of wrapping.
         out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
     }
-    out
+}
+
+fn header(sample_rate: u32, riff_len: u32, data_len: u32) -> [u8; 44] {
+    let mut h = [0u8; 44];
+    let fields: [&[u8]; 13] = [
+        b"RIFF",
+        &riff_len.to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &sample_rate.to_le_bytes(),
+        &(sample_rate * 2).to_le_bytes(),
+        &2u16.to_le_bytes(),
+        &16u16.to_le_bytes(),
+        b"data",
+        &data_len.to_le_bytes(),
+        &[],
+    ];
+    let mut at = 0;
+    for f in fields {
+        h[at..at + f.len()].copy_from_slice(f);
+        at += f.len();
+    }
+    h
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_header_and_pcm_read_back_leniently_only() {
+        let mut bytes = stream_header(22_050).to_vec();
+        push_pcm16(&mut bytes, &[0.0, 0.5, -0.5]);
+        push_pcm16(&mut bytes, &[0.25]);
+        let audio = decode(&bytes, true).expect("lenient read to the end");
+        assert_eq!(audio.sample_rate, 22_050);
+        assert_eq!(audio.samples.len(), 4);
+        assert!((audio.samples[1] - 0.5).abs() < 1e-4 && (audio.samples[3] - 0.25).abs() < 1e-4);
+        assert!(decode(&bytes, false).is_err(), "a strict reader refuses the unknown length");
+        // The same header as a whole file's but for the two sizes.
+        let (whole, stream) = (encode(&[0.5], 22_050), stream_header(22_050));
+        assert_eq!(whole[8..40], stream[8..40]);
+        assert_eq!(u32_at(&whole, 40), 2);
+    }
 
     #[test]
     fn round_trips_pcm16() {

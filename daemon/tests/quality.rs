@@ -1,6 +1,7 @@
-//! The neural models in the daemon: every output measured (pitch error, speaker similarity)
-//! into headers and the spec's histograms; speaker enrollment with persistence; and what the
-//! daemon says when the weights are missing.
+//! The neural models in the daemon: outputs measured (pitch error, speaker similarity) into
+//! headers and the spec's histograms when asked (`x-autovoice-quality: sync`), and after the
+//! answer on a sample otherwise, through a bounded queue that drops and counts; speaker
+//! enrollment with persistence; and what the daemon says when the weights are missing.
 
 mod common;
 
@@ -13,15 +14,42 @@ use axum::http::Request;
 use common::*;
 use std::path::Path;
 
+/// A synthesis that asks for its quality with the answer.
 fn speak(
     state: &AppState,
     text: &str,
     speaker: &str,
 ) -> impl std::future::Future<Output = (u16, axum::http::HeaderMap, Vec<u8>)> {
     let body = format!(r#"{{"text": "{text}", "speaker_id": "{speaker}"}}"#);
+    let req = Request::post("/synthesize")
+        .header("content-type", "application/json")
+        .header("x-autovoice-quality", "sync")
+        .body(Body::from(body))
+        .expect("request");
     let state = state.clone();
-    async move { send(&state, post("/synthesize", body)).await }
+    async move { send(&state, req).await }
 }
+
+/// A synthesis that leaves measurement to the sample.
+async fn speak_plain(state: &AppState, text: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    send(state, post("/synthesize", format!(r#"{{"text": "{text}", "speaker_id": "alto"}}"#))).await
+}
+
+/// Waits (up to 60 s) until `series` reaches `want`; returns what it last read.
+async fn eventually(state: &AppState, series: &str, want: f64) -> f64 {
+    let mut v = metric(state, series);
+    for _ in 0..600 {
+        if v >= want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        v = metric(state, series);
+    }
+    v
+}
+
+const SYN_MEASURED: &str = r#"autovoice_pitch_error_cents_count{task="synthesis"}"#;
+const DROPPED: &str = "autovoice_quality_measurements_dropped_total";
 
 fn header(h: &axum::http::HeaderMap, name: &str) -> Option<f64> {
     h.get(name).map(|v| v.to_str().expect("ascii").parse().expect("number"))
@@ -59,7 +87,7 @@ async fn synthesis_and_conversion_are_measured() {
     );
 
     // Conversion by a pure shift: the error is against the input's own F0 moved 5 semitones.
-    let req = Request::post("/convert?pitch_shift=5").body(Body::from(b)).expect("req");
+    let req = Request::post("/convert?pitch_shift=5&quality=sync").body(Body::from(b)).expect("req");
     let (s, h, b) = send(&state, req).await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
     let err = header(&h, "x-autovoice-pitch-error-cents").expect("pitch error header");
@@ -67,6 +95,77 @@ async fn synthesis_and_conversion_are_measured() {
     assert!(h.get("x-autovoice-speaker-similarity").is_none(), "no target speaker, no similarity");
     assert_eq!(metric(&state, r#"autovoice_pitch_error_cents_count{task="conversion"}"#), 1.0);
     assert_eq!(metric(&state, r#"autovoice_speaker_similarity_ratio_count{task="conversion"}"#), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_measured_after_they_are_sent_on_the_sample() {
+    require_espeak();
+    let state = state_with(|c| c.quality_sample = 1.0, None, true);
+    let (s, h, b) = speak_plain(&state, "Measured after the answer.").await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    assert!(h.get("x-autovoice-pitch-error-cents").is_none(), "no quality headers without sync");
+    assert_eq!(eventually(&state, SYN_MEASURED, 1.0).await, 1.0, "the sampled answer was measured");
+    assert_eq!(metric(&state, r#"autovoice_speaker_similarity_ratio_count{task="synthesis"}"#), 1.0);
+    // A cache hit is the same audio: it is not measured again.
+    let (_, h, _) = speak_plain(&state, "Measured after the answer.").await;
+    assert_eq!(h.get("x-autovoice-cache").map(|v| v.as_bytes()), Some(&b"hit-memory"[..]));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(metric(&state, SYN_MEASURED), 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_the_sample_nothing_is_measured_unless_asked_and_a_cached_answer_is_measured_when_asked() {
+    require_espeak();
+    let state = state_with(|c| c.quality_sample = 0.0, None, true);
+    let (s, _, _) = speak_plain(&state, "Not in the sample.").await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(metric(&state, SYN_MEASURED), 0.0);
+    // The same text asked synchronously: served from the cache, measured on the spot.
+    let (s, h, _) = speak(&state, "Not in the sample.", "alto").await;
+    assert_eq!(s, 200);
+    assert_eq!(h.get("x-autovoice-cache").map(|v| v.as_bytes()), Some(&b"hit-memory"[..]));
+    assert!(header(&h, "x-autovoice-pitch-error-cents").is_some_and(|c| c < 100.0));
+    assert_eq!(metric(&state, SYN_MEASURED), 1.0);
+    // A value other than sync or sampled is refused, naming the header.
+    let bad = Request::post("/synthesize")
+        .header("x-autovoice-quality", "always")
+        .body(Body::from(r#"{"text": "Hi.", "speaker_id": "alto"}"#))
+        .expect("request");
+    let (s, _, b) = send(&state, bad).await;
+    assert_eq!((s, json(&b)["error"]["type"].as_str()), (400, Some("invalid_parameter")));
+    assert!(json(&b)["error"]["message"].as_str().is_some_and(|m| m.contains("expected sync or sampled")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_measurement_queue_drops_and_counts_instead_of_growing() {
+    require_espeak();
+    let state = state_with(
+        |c| {
+            c.quality_sample = 1.0;
+            c.quality_queue = 1;
+            c.concurrency = 4;
+            c.cache_bytes = 0;
+        },
+        None,
+        true,
+    );
+    // Six answers in a burst; one worker measures at about half the synthesis rate.
+    let texts: Vec<String> = (0..6).map(|i| format!("Burst request number {i}, spoken at once.")).collect();
+    let answers = futures_util::future::join_all(texts.iter().map(|t| speak_plain(&state, t))).await;
+    assert!(answers.iter().all(|(s, _, _)| *s == 200));
+    // Every sampled answer is either measured or dropped; none waits without bound.
+    let mut settled = 0.0;
+    for _ in 0..600 {
+        settled = metric(&state, SYN_MEASURED) + metric(&state, DROPPED);
+        if settled >= 6.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(settled, 6.0, "measured + dropped = sampled");
+    assert!(metric(&state, DROPPED) >= 1.0, "a burst past the queue is shed and counted");
+    assert!(metric(&state, SYN_MEASURED) >= 1.0, "the worker still measures");
 }
 
 #[tokio::test]

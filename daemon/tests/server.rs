@@ -2,7 +2,6 @@
 //! keeps serving), overload answered at once, and graceful shutdown of the binary on SIGTERM.
 
 mod common;
-use autovoice_daemon::{AppState, router};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
@@ -10,15 +9,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-
-async fn serve(state: AppState) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router(state)).await;
-    });
-    addr
-}
 
 /// Sends raw bytes and returns whatever the server answers before closing or 5 s pass.
 async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
@@ -47,7 +37,9 @@ async fn websocket_streams_audio_then_a_summary_and_survives_bad_messages() {
     ws.send(Message::Text("{not json".into())).await.expect("send");
     let Some(Ok(Message::Text(err))) = ws.next().await else { panic!("expected an error message") };
     assert_eq!(json(err.as_bytes())["error"]["type"], "malformed_json");
-    ws.send(Message::Text(r#"{"text":"Streaming works.","speaker_id":"bass"}"#.into())).await.expect("send");
+    ws.send(Message::Text(r#"{"text":"Streaming works.","speaker_id":"bass","quality":"sync"}"#.into()))
+        .await
+        .expect("send");
     let mut audio = Vec::new();
     let summary = loop {
         match ws.next().await {
@@ -58,10 +50,12 @@ async fn websocket_streams_audio_then_a_summary_and_survives_bad_messages() {
     };
     assert_eq!(summary["done"], true);
     assert_eq!(summary["bytes"].as_u64(), Some(audio.len() as u64));
-    // The measured quality travels in the summary too.
+    assert_eq!(summary["pieces"].as_u64(), Some(1));
+    assert!(summary["first_audio_ms"].as_f64().is_some(), "{summary}");
+    // The quality, asked for synchronously, travels in the summary.
     assert!(summary["pitch_error_cents"].as_f64().is_some_and(|c| c < 100.0), "{summary}");
     assert!(summary["speaker_similarity"].as_f64().is_some_and(|s| s > 0.5), "{summary}");
-    assert!(autovoice_daemon::wav::decode(&audio, false).is_ok(), "the chunks form a WAV file");
+    assert!(autovoice_daemon::wav::decode(&audio, true).is_ok(), "the chunks form a WAV stream");
     ws.close(None).await.expect("close");
     drop(ws);
     let start = Instant::now();

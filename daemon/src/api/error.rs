@@ -186,7 +186,9 @@ impl From<&PipelineError> for ApiError {
             | PipelineError::Frontend(_)
             | PipelineError::Enroll(EnrollError::Store(_) | EnrollError::Poisoned)
             | PipelineError::NonFinite
-            | PipelineError::Worker(_) => Self::Internal(m),
+            | PipelineError::Worker(_)
+            // Only ever seen by the task whose client left; mapped for completeness.
+            | PipelineError::Cancelled => Self::Internal(m),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! `key=value` pairs, and a validated synthesis request.
 
 use super::error::ApiError;
-use crate::pipeline::SynthesisRequest;
+use crate::pipeline::{QualityMode, SynthesisRequest};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -68,6 +68,24 @@ impl FromRequest<AppState> for Synthesis {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let LimitedBody(bytes) = LimitedBody::from_request(req, state).await?;
         Ok(Self(SynthesisRequest::parse(&state.cfg, &bytes)?))
+    }
+}
+
+/// The header by which a client asks for its answer's quality before the answer.
+pub const QUALITY_HEADER: &str = "x-autovoice-quality";
+
+/// `x-autovoice-quality: sync | sampled`, when the request has it.
+pub struct QualityHeader(pub Option<QualityMode>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QualityHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(v) = parts.headers.get(QUALITY_HEADER) else { return Ok(Self(None)) };
+        let v = v.to_str().map_err(|_| {
+            ApiError::InvalidParameter(format!("{QUALITY_HEADER} is not text; expected sync or sampled"))
+        })?;
+        Ok(Self(Some(QualityMode::parse(v.trim())?)))
     }
 }
 

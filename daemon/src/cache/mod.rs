@@ -152,6 +152,47 @@ impl<V: Entry> Cache<V> {
         out.map(|(v, s)| (v, if role == Role::Follower { Source::Flight } else { s }))
     }
 
+    /// The entry for `key` from memory or Redis, counted as a hit or a miss, for answers that
+    /// are produced as they are sent (a streamed synthesis) and so cannot be single-flighted.
+    pub async fn lookup(&self, key: &Key) -> Option<(Arc<V>, Source)> {
+        if !self.enabled() {
+            return None;
+        }
+        if let Some(v) = self.memory.as_ref().and_then(|m| m.get(key)) {
+            self.count(CacheResult::Hit, CacheTier::Memory);
+            return Some((v, Source::Memory));
+        }
+        if let Some(r) = &self.redis
+            && let Some(v) = redis_get::<V>(r, key, &self.decode_errors).await
+        {
+            let v = Arc::new(v);
+            if let Some(m) = &self.memory {
+                m.put(*key, v.clone(), v.weight());
+            }
+            self.count(CacheResult::Hit, CacheTier::Redis);
+            return Some((v, Source::Redis));
+        }
+        self.count(
+            CacheResult::Miss,
+            if self.redis.is_some() { CacheTier::Redis } else { CacheTier::Memory },
+        );
+        None
+    }
+
+    /// Stores a finished answer under `key` in both tiers (the Redis write in the background;
+    /// call inside the runtime).
+    pub fn store(&self, key: Key, v: V) {
+        let v = Arc::new(v);
+        if let Some(m) = &self.memory {
+            m.put(key, v.clone(), v.weight());
+        }
+        if let Some(r) = self.redis.clone() {
+            let sealed = envelope::seal(&v.encode());
+            let ttl = self.ttl;
+            tokio::spawn(async move { redis_set(&r, &key, sealed, ttl).await });
+        }
+    }
+
     fn count(&self, result: CacheResult, tier: CacheTier) {
         self.requests.get(result, tier).inc();
     }

@@ -78,6 +78,14 @@ pub fn synthesis_key(fp: &[u8; 32], text: &str, speaker: &SpeakerEntry) -> Key {
     f.key()
 }
 
+/// Key of a streamed synthesis: spoken piece by piece, its bytes differ from the whole
+/// answer's, so it has a key space of its own.
+pub fn stream_key(fp: &[u8; 32], text: &str, speaker: &SpeakerEntry) -> Key {
+    let mut f = Fields::new("synthesize-stream");
+    f.bytes(fp).bytes(text.as_bytes()).speaker(speaker);
+    f.key()
+}
+
 /// Key of a conversion of `upload` to `speaker` and/or `pitch_shift` semitones.
 pub fn convert_key(fp: &[u8; 32], upload: &[u8], speaker: Option<&SpeakerEntry>, pitch_shift: f32) -> Key {
     let mut f = Fields::new("convert");
@@ -128,6 +136,7 @@ mod tests {
         let base = synthesis_key(&fp, "Hello.", &a);
         assert_eq!(base, synthesis_key(&fp, "Hello.", &spk(190.0, 1.12)), "same inputs, same key");
         assert_ne!(base, synthesis_key(&fp, "Hello!", &a));
+        assert_ne!(base, stream_key(&fp, "Hello.", &a), "a streamed answer is not the whole answer");
         assert_ne!(base, synthesis_key(&fp, "Hello.", &b), "a changed target F0 is a miss");
         assert_ne!(base, synthesis_key(&fp, "Hello.", &c), "a changed formant scale is a miss");
         for other in [

@@ -64,6 +64,9 @@ pub enum PipelineError {
     NonFinite,
     /// A worker thread panicked or was cancelled.
     Worker(String),
+    /// The client of a streamed answer went away (closed the connection, or cancelled); no
+    /// one is left to answer.
+    Cancelled,
     /// The shared speaker store (Redis) could not be asked whether a speaker exists.
     SpeakerStore(String),
     /// The error of an identical request whose result this one shared (single flight): a
@@ -88,6 +91,7 @@ impl std::fmt::Display for PipelineError {
             Self::Enroll(e) => e.fmt(f),
             Self::NonFinite => f.write_str("the signal path produced non-finite samples"),
             Self::Worker(m) => write!(f, "worker failed: {m}"),
+            Self::Cancelled => f.write_str("the client cancelled the request"),
             Self::SpeakerStore(m) => write!(f, "the shared speaker store is unavailable: {m}"),
             Self::Shared(e) => e.fmt(f),
         }

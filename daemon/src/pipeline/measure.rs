@@ -1,25 +1,43 @@
 //! Measuring an output with the neural models, when they are loaded: pitch error against the
 //! F0 the request asked for and similarity to the target speaker's embedding, recorded in the
-//! spec's quality histograms.
+//! spec's quality histograms. Measured before the answer when the request asks (`sync`),
+//! otherwise after it, on a sample, by the background worker.
 
+use super::error::PipelineError;
+use super::run::blocking;
+use super::synthesis::Answer;
 use super::voice::{self, Target};
+use crate::answer::{Output, Report};
 use crate::metrics::label::{Operation, Task};
 use crate::quality::Measured;
 use crate::state::{AppState, SpeakerEntry};
-use crate::wav::Audio;
+use crate::wav::{self, Audio};
+use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Whom an output is for: the target speaker (if any) and the kind of request.
+#[derive(Clone)]
 pub struct Goal {
     pub speaker: Option<Arc<SpeakerEntry>>,
     pub task: Task,
 }
 
-/// Measures `out` (made from `input` towards `target`); `None` when measuring is off or the
-/// models are not loaded. The expected F0 is the speaker's, or the input's, shifted by the
-/// target's semitones.
-pub fn measure(st: &AppState, input: &Audio, out: &Audio, target: Target, goal: &Goal) -> Option<Measured> {
+/// Whether anything can be measured: measuring is on and the models are loaded.
+fn possible(st: &AppState) -> bool {
+    !st.cfg.no_quality && st.dsp.get().is_some() && st.quality.get().is_some()
+}
+
+/// Measures `out` (made from `input` towards `target`) now; `None` when measuring is off or
+/// the models are not loaded. The expected F0 is the speaker's, or the input's (when given),
+/// shifted by the target's semitones.
+pub fn now(
+    st: &AppState,
+    input: Option<&Audio>,
+    out: &Audio,
+    target: Target,
+    goal: &Goal,
+) -> Option<Measured> {
     if st.cfg.no_quality {
         return None;
     }
@@ -28,7 +46,7 @@ pub fn measure(st: &AppState, input: &Audio, out: &Audio, target: Target, goal: 
     let shift = 2f64.powf(f64::from(target.semitones) / 12.0);
     let expected = match &goal.speaker {
         Some(s) => Some(f64::from(s.speaker.target_f0) * shift),
-        None => q.f0(dsp, input).map(|f| f * shift),
+        None => input.and_then(|i| q.f0(dsp, i)).map(|f| f * shift),
     };
     let embedding = goal.speaker.as_ref().and_then(|s| s.embedding.get()).map(Vec::as_slice);
     let m = q.measure(dsp, out, expected, embedding);
@@ -40,4 +58,46 @@ pub fn measure(st: &AppState, input: &Audio, out: &Audio, target: Target, goal: 
         st.metrics.speaker_similarity_ratio.get(goal.task).observe(f64::from(s));
     }
     Some(m)
+}
+
+/// Queues the measurement of a computed answer that is being sent, when it is in the sample;
+/// a full queue drops it (counted). `input` is only kept when there is no speaker to compare
+/// with. Call from inside the runtime.
+pub fn later(st: &AppState, input: Audio, out: Audio, target: Target, goal: Goal) {
+    if !possible(st) || !st.measurements.chosen() {
+        return;
+    }
+    let input = goal.speaker.is_none().then_some(input);
+    let state = st.clone();
+    st.measurements.offer(Box::new(move || {
+        now(&state, input.as_ref(), &out, target, &goal);
+    }));
+}
+
+/// `answer` with its quality measured, for a request that asked for it synchronously: a
+/// cached answer computed without a measurement (it was sampled) is measured here. `upload` is
+/// a conversion's input, read again only when there is no speaker to compare with.
+pub async fn answered(
+    st: &AppState,
+    answer: Answer,
+    upload: Option<Bytes>,
+    target: Target,
+    goal: Goal,
+) -> Result<Answer, PipelineError> {
+    if answer.output.report.measured.is_some() || !possible(st) {
+        return Ok(answer);
+    }
+    let (state, output) = (st.clone(), answer.output.clone());
+    let measured = blocking(move || {
+        let out = wav::decode(&output.wav, false)?;
+        let input = match upload.filter(|_| goal.speaker.is_none()) {
+            Some(b) => Some(wav::decode(&b, false)?),
+            None => None,
+        };
+        Ok(now(&state, input.as_ref(), &out, target, &goal))
+    })
+    .await?;
+    let report = Report { measured, ..answer.output.report };
+    let output = Arc::new(Output { wav: answer.output.wav.clone(), report });
+    Ok(Answer { output, source: answer.source })
 }

@@ -15,6 +15,36 @@ pub struct SynthesisRequest {
     pub speaker_id: String,
     #[serde(default)]
     pub format: Option<String>,
+    /// Stream the audio as each piece of the text is ready (POST /synthesize; the WebSocket
+    /// always streams).
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub quality: QualityMode,
+}
+
+/// When an answer's quality (pitch error, speaker similarity) is measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QualityMode {
+    /// After the answer is sent, if the request is in the `--quality-sample`.
+    #[default]
+    Sampled,
+    /// Before the answer, which then carries the measurement (headers, WebSocket summary).
+    Sync,
+}
+
+impl QualityMode {
+    /// `sync` or `sampled`, as in the `x-autovoice-quality` header and the `quality` query key.
+    pub fn parse(v: &str) -> Result<Self, RequestError> {
+        match v {
+            "sync" => Ok(Self::Sync),
+            "sampled" => Ok(Self::Sampled),
+            other => Err(RequestError::Parameter(format!(
+                "quality `{other}` is unknown; expected sync or sampled"
+            ))),
+        }
+    }
 }
 
 impl SynthesisRequest {
@@ -57,12 +87,13 @@ pub struct ConvertRequest {
     pub speaker_id: Option<String>,
     /// Semitones, -24..=24.
     pub pitch_shift: f32,
+    pub quality: QualityMode,
 }
 
 impl ConvertRequest {
-    /// From the query's `speaker_id` and/or `pitch_shift`.
+    /// From the query's `speaker_id` and/or `pitch_shift`, and `quality`.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, RequestError> {
-        let (mut speaker, mut shift) = (None, None);
+        let (mut speaker, mut shift, mut quality) = (None, None, QualityMode::Sampled);
         for (k, v) in pairs {
             match k {
                 "speaker_id" => speaker = Some(v.to_owned()),
@@ -75,13 +106,14 @@ impl ConvertRequest {
                     }
                     shift = Some(s);
                 }
-                other => return Err(unknown(other, "speaker_id, pitch_shift")),
+                "quality" => quality = QualityMode::parse(v)?,
+                other => return Err(unknown(other, "speaker_id, pitch_shift, quality")),
             }
         }
         if speaker.is_none() && shift.is_none() {
             return Err(RequestError::Parameter("give `speaker_id` and/or `pitch_shift`".to_owned()));
         }
-        Ok(Self { speaker_id: speaker, pitch_shift: shift.unwrap_or(0.0) })
+        Ok(Self { speaker_id: speaker, pitch_shift: shift.unwrap_or(0.0), quality })
     }
 }
 
@@ -145,6 +177,19 @@ mod tests {
         let spaced =
             SynthesisRequest::parse(&cfg, b"{\"text\":\"  Hi,\\n\\tthere.  \",\"speaker_id\":\"alto\"}");
         assert_eq!(spaced.map(|r| r.text).ok().as_deref(), Some("Hi, there."));
+        let r = SynthesisRequest::parse(
+            &cfg,
+            br#"{"text":"Hi.","speaker_id":"alto","stream":true,"quality":"sync"}"#,
+        )
+        .expect("valid");
+        assert!(r.stream && r.quality == QualityMode::Sync);
+        let plain = SynthesisRequest::parse(&cfg, br#"{"text":"Hi.","speaker_id":"alto"}"#).expect("valid");
+        assert!(!plain.stream && plain.quality == QualityMode::Sampled, "defaults: whole answer, sampled");
+        let e = SynthesisRequest::parse(&cfg, br#"{"text":"Hi.","speaker_id":"alto","quality":"now"}"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("unknown variant `now`"), "{e}");
     }
 
     #[test]
@@ -152,6 +197,12 @@ mod tests {
         let e = ConvertRequest::from_pairs([("pitch_shift", "x")]).err().map(|e| e.to_string());
         assert_eq!(e.as_deref(), Some("pitch_shift `x` is not a number"));
         assert!(ConvertRequest::from_pairs([]).is_err(), "a conversion must say what to do");
+        let r = ConvertRequest::from_pairs([("pitch_shift", "2"), ("quality", "sync")]).expect("valid");
+        assert_eq!(r.quality, QualityMode::Sync);
+        let e = ConvertRequest::from_pairs([("pitch_shift", "2"), ("quality", "later")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("quality `later` is unknown; expected sync or sampled"));
         let r = EnrollRequest::from_pairs([("id", "new-voice"), ("base_voice", "en-gb+f3")]).expect("valid");
         assert_eq!((r.base_voice.as_str(), r.formant_scale), ("en-gb+f3", 1.0));
         let e =

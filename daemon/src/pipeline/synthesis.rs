@@ -1,12 +1,13 @@
-//! Synthesis and conversion: a validated request through the cache (memory, Redis, single
-//! flight) and, on a miss, admission, the front end, the voice transform, the quality
-//! measurement and WAV encoding, counted in the spec's metrics.
+//! Synthesis and conversion of whole answers: a validated request through the cache (memory,
+//! Redis, single flight) and, on a miss, admission, the front end, the voice transform and WAV
+//! encoding, counted in the spec's metrics. Quality is measured before the answer only when the
+//! request asks; otherwise a sample is measured after it.
 
 use super::cached::{self, convert_key, synthesis_key};
 use super::error::PipelineError;
 use super::frontend;
-use super::measure::{Goal, measure};
-use super::request::{ConvertRequest, SynthesisRequest};
+use super::measure::{self, Goal};
+use super::request::{ConvertRequest, QualityMode, SynthesisRequest};
 use super::run::{admitted, blocking};
 use super::voice::{self, Target, step};
 use crate::answer::Output;
@@ -59,24 +60,30 @@ async fn synthesize_for(
         return Err(PipelineError::InjectedFault);
     }
     let key = synthesis_key(&fp, &req.text, entry);
-    let (st, text, entry) = (state.clone(), req.text.clone(), entry.clone());
+    let target = speaker_target(entry);
+    let goal = Goal { speaker: Some(entry.clone()), task: Task::Synthesis };
+    let (st, text, g, quality, e) =
+        (state.clone(), req.text.clone(), goal.clone(), req.quality, entry.clone());
     let (output, source) = cached::through(state, key, move || async move {
         admitted(&st, async {
             let start = Instant::now();
-            let front = frontend::speak(&st.cfg.espeak, &entry.speaker.base_voice, &text).await;
+            let front = frontend::speak(&st.cfg.espeak, &e.speaker.base_voice, &text).await;
             voice::record(&st.metrics, Operation::TtsFrontend, start, front.is_ok());
-            let target = Target {
-                f0: Some(entry.speaker.target_f0),
-                semitones: 0.0,
-                formant_scale: entry.speaker.formant_scale,
-            };
-            let goal = Goal { speaker: Some(entry.clone()), task: Task::Synthesis };
-            transform_and_encode(&st, front?, target, goal).await
+            transform_and_encode(&st, front?, target, g, quality).await
         })
         .await
     })
     .await?;
-    Ok(Answer { output, source })
+    let answer = Answer { output, source };
+    match req.quality {
+        QualityMode::Sync => measure::answered(state, answer, None, target, goal).await,
+        QualityMode::Sampled => Ok(answer),
+    }
+}
+
+/// Where a speaker's voice should end up: its median F0 and formant scale.
+pub fn speaker_target(entry: &SpeakerEntry) -> Target {
+    Target { f0: Some(entry.speaker.target_f0), semitones: 0.0, formant_scale: entry.speaker.formant_scale }
 }
 
 /// Checks a conversion's speaker before the body is read: an unknown one is a 404 at once.
@@ -96,46 +103,60 @@ pub async fn convert(state: &AppState, req: &ConvertRequest, upload: Bytes) -> R
     let fp = state.fingerprint().ok_or(PipelineError::NotReady)?;
     let start = Instant::now();
     let key = convert_key(&fp, &upload, entry.as_deref(), req.pitch_shift);
-    let (st, shift) = (state.clone(), req.pitch_shift);
+    let target = Target {
+        f0: entry.as_ref().map(|e| e.speaker.target_f0),
+        semitones: req.pitch_shift,
+        formant_scale: entry.as_ref().map_or(1.0, |e| e.speaker.formant_scale),
+    };
+    let goal = Goal { speaker: entry, task: Task::Conversion };
+    let (st, g, quality, input) = (state.clone(), goal.clone(), req.quality, upload.clone());
     let result = cached::through(state, key, move || async move {
         let m = &st.metrics;
-        let audio = step(m, Operation::Decode, || wav::decode(&upload, false).map_err(PipelineError::from))?;
+        let audio = step(m, Operation::Decode, || wav::decode(&input, false).map_err(PipelineError::from))?;
         if audio.duration_secs() > st.cfg.max_audio_secs {
             return Err(PipelineError::AudioTooLong {
                 secs: audio.duration_secs(),
                 limit: st.cfg.max_audio_secs,
             });
         }
-        let target = Target {
-            f0: entry.as_ref().map(|e| e.speaker.target_f0),
-            semitones: shift,
-            formant_scale: entry.as_ref().map_or(1.0, |e| e.speaker.formant_scale),
-        };
-        let goal = Goal { speaker: entry, task: Task::Conversion };
-        admitted(&st, transform_and_encode(&st, audio, target, goal)).await
+        admitted(&st, transform_and_encode(&st, audio, target, g, quality)).await
     })
     .await;
     voice::record(&state.metrics, Operation::VoiceConversion, start, result.is_ok());
     let (output, source) = result?;
-    Ok(Answer { output, source })
+    let answer = Answer { output, source };
+    match req.quality {
+        QualityMode::Sync => measure::answered(state, answer, Some(upload), target, goal).await,
+        QualityMode::Sampled => Ok(answer),
+    }
 }
 
-/// The voice transform, the quality measurement and encoding, on a blocking thread.
+/// The voice transform and encoding on a blocking thread, with the quality measured there
+/// first when the request asks (`sync`); otherwise the answer is offered to the sampled
+/// measurement after it is encoded.
 async fn transform_and_encode(
     state: &AppState,
     audio: Audio,
     target: Target,
     goal: Goal,
+    quality: QualityMode,
 ) -> Result<Output, PipelineError> {
     let st = state.clone();
-    blocking(move || {
+    let (output, later) = blocking(move || {
         let dsp = st.dsp.get().ok_or(PipelineError::NotReady)?;
         let (out, mut report) = voice::transform(dsp, &st.metrics, &audio, target)?;
-        report.measured = measure(&st, &audio, &out, target, &goal);
+        if quality == QualityMode::Sync {
+            report.measured = measure::now(&st, Some(&audio), &out, target, &goal);
+        }
         let wav = step(&st.metrics, Operation::Encode, || {
             Ok::<_, PipelineError>(wav::encode(&out.samples, out.sample_rate))
         })?;
-        Ok(Output { wav: wav.into(), report })
+        let later = (quality == QualityMode::Sampled).then_some((audio, out, goal));
+        Ok((Output { wav: wav.into(), report }, later))
     })
-    .await
+    .await?;
+    if let Some((input, out, goal)) = later {
+        measure::later(state, input, out, target, goal);
+    }
+    Ok(output)
 }

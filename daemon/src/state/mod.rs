@@ -52,6 +52,8 @@ pub struct Inner {
     pub speakers_fsync: OnceLock<String>,
     pub redis: Option<Arc<Redis>>,
     pub cache: Cache<Output>,
+    /// Sampled quality measurements, run after their answers are sent.
+    pub measurements: crate::background::Sampled,
     /// What every cache key of this process shares; set when the models load.
     fingerprint: RwLock<Option<[u8; 32]>>,
     status: Mutex<[(Model, ModelStatus); 3]>,
@@ -116,6 +118,11 @@ impl AppState {
             &metrics,
         );
         let limiter = Limiter::new(cfg.concurrency, cfg.queue);
+        let measurements = crate::background::Sampled::new(
+            cfg.quality_sample,
+            cfg.quality_queue,
+            metrics.quality_measurements_dropped_total.clone(),
+        );
         Ok(Self(Arc::new(Inner {
             // Speakers live in Redis then; the file is read once, to import it.
             store: store.filter(|_| shared_speakers.is_none()),
@@ -124,6 +131,7 @@ impl AppState {
             speakers_fsync: OnceLock::new(),
             redis,
             cache,
+            measurements,
             fingerprint: RwLock::new(None),
             cfg,
             metrics,

@@ -35,6 +35,16 @@ pub async fn send(state: &AppState, req: Request<Body>) -> (u16, axum::http::Hea
     (status, headers, body)
 }
 
+/// Serves `state` on a loopback port of its own; returns the address.
+pub async fn serve(state: AppState) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router(state)).await;
+    });
+    addr
+}
+
 pub fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).expect("request")
 }

@@ -1,0 +1,196 @@
+//! Where streamed synthesis cuts a text: after each sentence and clause, and a clause longer
+//! than a bound at its last word boundary within it, so the first piece is short (time to first
+//! audio) and every piece can be spoken on its own.
+
+use std::ops::Range;
+
+/// The longest piece, in characters, before a clause is cut at a word boundary.
+pub const MAX_PIECE_CHARS: usize = 120;
+/// The longest first piece: speech starts after the first few words are ready, not the whole
+/// first clause (on the CPU a 21-character sentence takes about 150 ms, three words about 70).
+pub const MAX_FIRST_PIECE_CHARS: usize = 16;
+
+/// How a piece ends, which decides whether the pause after it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// `.`, `!`, `?` or `…`: the front end's sentence pause is kept.
+    Sentence,
+    /// `,`, `;` or `:`: the front end's clause pause is kept.
+    Clause,
+    /// Cut inside a clause: the front end pauses there as if a sentence ended, which the text
+    /// does not, so that pause is trimmed.
+    Cut,
+    /// The end of the text.
+    Last,
+}
+
+/// One piece of a text and how it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece<'a> {
+    pub text: &'a str,
+    pub end: End,
+}
+
+fn ending(c: char) -> Option<End> {
+    match c {
+        '.' | '!' | '?' | '…' => Some(End::Sentence),
+        ',' | ';' | ':' => Some(End::Clause),
+        _ => None,
+    }
+}
+
+/// Splits `text` into pieces of at most `max` characters (the first at most `first`) where a
+/// clause allows it. A boundary is punctuation followed by whitespace or the end (so `3.5`
+/// stays whole). A piece with no letter or digit (a stray `--`) joins its neighbour.
+pub fn split(text: &str, first: usize, max: usize) -> Vec<Piece<'_>> {
+    let bounds = Bounds { first: first.max(1), rest: max.max(1) };
+    let mut ranges: Vec<(Range<usize>, End)> = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let Some(end) = ending(c) else { continue };
+        if chars.peek().is_none_or(|(_, n)| n.is_whitespace()) {
+            let stop = i + c.len_utf8();
+            bounded(text, start..stop, end, bounds, &mut ranges);
+            start = stop;
+        }
+    }
+    bounded(text, start..text.len(), End::Last, bounds, &mut ranges);
+    if let Some((_, end)) = ranges.last_mut() {
+        *end = End::Last;
+    }
+    ranges.into_iter().map(|(r, end)| Piece { text: &text[r], end }).collect()
+}
+
+#[derive(Clone, Copy)]
+struct Bounds {
+    first: usize,
+    rest: usize,
+}
+
+/// Adds clause `r` of `text` (ending as `end`), trimmed and cut at word boundaries into pieces
+/// within the bounds; a word longer than its bound is a piece of its own.
+fn bounded(text: &str, r: Range<usize>, end: End, bounds: Bounds, out: &mut Vec<(Range<usize>, End)>) {
+    let mut r = trimmed(text, r);
+    loop {
+        let max = if out.is_empty() { bounds.first } else { bounds.rest };
+        if text[r.clone()].chars().count() <= max {
+            break;
+        }
+        let rest = &text[r.clone()];
+        // The last whitespace that leaves at most `max` characters before it, else the first
+        // one after (a word longer than `max`), else the whole rest.
+        let cut = rest
+            .char_indices()
+            .take(max + 1)
+            .filter(|(i, c)| *i > 0 && c.is_whitespace())
+            .map(|(i, _)| i)
+            .last()
+            .or_else(|| rest.char_indices().skip(max).find(|(_, c)| c.is_whitespace()).map(|(i, _)| i))
+            .unwrap_or(rest.len());
+        let head = trimmed(text, r.start..r.start + cut);
+        let tail = trimmed(text, r.start + cut..r.end);
+        add(text, head, if tail.is_empty() { end } else { End::Cut }, out);
+        r = tail;
+    }
+    add(text, r, end, out);
+}
+
+/// `r` without leading and trailing whitespace.
+fn trimmed(text: &str, r: Range<usize>) -> Range<usize> {
+    let s = &text[r.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let body = s.trim().len();
+    r.start + lead..r.start + lead + body
+}
+
+fn add(text: &str, r: Range<usize>, end: End, out: &mut Vec<(Range<usize>, End)>) {
+    if r.is_empty() {
+        return;
+    }
+    let speakable = |r: &Range<usize>| text[r.clone()].chars().any(char::is_alphanumeric);
+    match out.last_mut() {
+        // Punctuation alone is not spoken: it joins its neighbour (the previous piece, or the
+        // next one at the start of the text).
+        Some((prev, prev_end)) if !speakable(&r) || !speakable(prev) => {
+            prev.end = r.end;
+            *prev_end = end;
+        }
+        _ => out.push((r, end)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(t: &str, max: usize) -> Vec<(&str, End)> {
+        split(t, max, max).into_iter().map(|p| (p.text, p.end)).collect()
+    }
+
+    #[test]
+    fn the_first_piece_is_a_few_words_and_the_rest_follow_clauses() {
+        let got: Vec<(&str, End)> =
+            split("Hello from AutoVoice. This is the second sentence, with more.", 16, 120)
+                .into_iter()
+                .map(|p| (p.text, p.end))
+                .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Hello from", End::Cut),
+                ("AutoVoice.", End::Sentence),
+                ("This is the second sentence,", End::Clause),
+                ("with more.", End::Last),
+            ]
+        );
+        assert_eq!(split("Short first.", 16, 120).len(), 1, "a first clause within the bound stays whole");
+    }
+
+    #[test]
+    fn cuts_after_sentences_and_clauses() {
+        let t = "Hello from AutoVoice. This is a test, with a clause; and more! Done?";
+        assert_eq!(
+            texts(t, MAX_PIECE_CHARS),
+            vec![
+                ("Hello from AutoVoice.", End::Sentence),
+                ("This is a test,", End::Clause),
+                ("with a clause;", End::Clause),
+                ("and more!", End::Sentence),
+                ("Done?", End::Last),
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_and_unpunctuated_ends_stay_whole() {
+        assert_eq!(texts("Pi is 3.14 today", 120), vec![("Pi is 3.14 today", End::Last)]);
+        assert_eq!(texts("One. two", 120), vec![("One.", End::Sentence), ("two", End::Last)]);
+        assert_eq!(texts("Hi.", 120), vec![("Hi.", End::Last)]);
+    }
+
+    #[test]
+    fn long_clauses_are_cut_at_word_boundaries() {
+        let t = "alpha beta gamma delta epsilon";
+        let got = texts(t, 12);
+        assert_eq!(got, vec![("alpha beta", End::Cut), ("gamma delta", End::Cut), ("epsilon", End::Last)]);
+        for (p, _) in &got {
+            assert!(p.chars().count() <= 12, "{p:?}");
+        }
+        // A word longer than the bound is one piece.
+        assert_eq!(
+            texts("a supercalifragilistic b", 5),
+            vec![("a", End::Cut), ("supercalifragilistic", End::Cut), ("b", End::Last)]
+        );
+    }
+
+    #[test]
+    fn unspeakable_pieces_join_the_previous_one_and_nothing_is_lost() {
+        assert_eq!(texts("Wait. -- . Go.", 120), vec![("Wait. -- .", End::Sentence), ("Go.", End::Last)]);
+        assert!(split("   ", 120, 120).is_empty());
+        assert_eq!(texts("... hello", 120), vec![("... hello", End::Last)]);
+        let t = "Ünïcödé wörds, ça va? Très bien… merci.";
+        let joined: Vec<&str> = split(t, 5, 8).iter().map(|p| p.text).collect();
+        assert_eq!(joined.join(" "), t, "every character is in exactly one piece");
+    }
+}
