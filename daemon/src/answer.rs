@@ -2,9 +2,10 @@
 //! did (and, when measured, how the output measured up). It is also the unit the synthesis
 //! cache stores, so it knows its size and its encoding for Redis.
 
-use crate::cache::Entry;
+use crate::cache::{Entry, Source};
 use crate::quality::Measured;
 use bytes::Bytes;
+use std::sync::Arc;
 
 /// What the transform did and, when the neural models are loaded, how the output measured up.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
@@ -12,6 +13,13 @@ pub struct Report {
     pub source_f0: Option<f32>,
     pub ratio: f32,
     pub measured: Option<Measured>,
+}
+
+/// An answer and where it came from (computed, or which cache tier).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub output: Arc<Output>,
+    pub source: Source,
 }
 
 /// A finished answer: the WAV file and what the transform did.

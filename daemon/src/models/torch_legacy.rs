@@ -247,12 +247,14 @@ fn call(f: Value, args: Value) -> Result<Value, String> {
             let shape = ints(&a[2])?;
             let stride = ints(&a[3])?;
             // Only contiguous (row-major) tensors: what state dicts hold.
-            let mut expect = 1;
+            let mut expect: usize = 1;
             for (d, s) in shape.iter().zip(&stride).rev() {
                 if *d > 1 && *s != expect {
                     return Err(format!("tensor with strides {stride:?} is not contiguous"));
                 }
-                expect *= d;
+                // A shape whose size does not fit in memory's address space is not a tensor.
+                expect =
+                    expect.checked_mul(*d).ok_or_else(|| format!("tensor shape {shape:?} is too large"))?;
             }
             Ok(Value::Tensor(TensorRef {
                 storage_type: ty.clone(),
@@ -318,10 +320,11 @@ pub fn read(bytes: &[u8], key: Option<&str>) -> Result<HashMap<String, Named>, S
             return Err(format!("tensor `{name}` is {}; only float32 is supported", t.storage_type));
         }
         let &(start, count) = storages.get(&t.key).ok_or_else(|| format!("storage {} missing", t.key))?;
-        let n: usize = t.shape.iter().product();
-        if t.offset + n > count {
+        let n = t.shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+        let end = n.and_then(|n| t.offset.checked_add(n)).filter(|end| *end <= count);
+        let Some(n) = n.filter(|_| end.is_some()) else {
             return Err(format!("tensor `{name}` runs past the end of its storage"));
-        }
+        };
         let raw = &bytes[start + 4 * t.offset..start + 4 * (t.offset + n)];
         let values = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         out.insert(name, (t.shape, values));

@@ -5,9 +5,8 @@
 
 use super::error::PipelineError;
 use super::run::blocking;
-use super::synthesis::Answer;
 use super::voice::{self, Target};
-use crate::answer::{Output, Report};
+use crate::answer::{Answer, Output, Report};
 use crate::metrics::label::{Operation, Task};
 use crate::quality::Measured;
 use crate::state::{AppState, SpeakerEntry};

@@ -16,7 +16,7 @@ pub mod stream;
 pub mod synthesis;
 pub mod voice;
 
-pub use crate::answer::Output;
+pub use crate::answer::{Answer, Output};
 pub use error::{PipelineError, RequestError};
 pub use request::{ConvertRequest, EnrollRequest, QualityMode, SynthesisRequest};
-pub use synthesis::{Answer, convert, synthesize};
+pub use synthesis::{convert, synthesize};

@@ -10,21 +10,13 @@ use super::measure::{self, Goal};
 use super::request::{ConvertRequest, QualityMode, SynthesisRequest};
 use super::run::{admitted, blocking};
 use super::voice::{self, Target, step};
-use crate::answer::Output;
-use crate::cache::Source;
+use crate::answer::{Answer, Output};
 use crate::metrics::label::{Operation, Task};
 use crate::state::{AppState, SpeakerEntry};
 use crate::wav::{self, Audio};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// An answer and where it came from (computed, or which cache tier).
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub output: Arc<Output>,
-    pub source: Source,
-}
 
 /// The speaker `id`, or `UnknownSpeaker` listing the known ones. With a shared speaker store,
 /// a speaker enrolled on another replica is found there.
