@@ -139,6 +139,15 @@ pub fn encode(samples: &[f32], sample_rate: u32) -> Vec<u8> {
     out
 }
 
+/// A whole WAV file around 16-bit mono PCM data already encoded (a finished stream's).
+pub fn from_pcm16(sample_rate: u32, pcm: &[u8]) -> Vec<u8> {
+    let data_len = u32::try_from(pcm.len()).unwrap_or(u32::MAX - 36);
+    let mut out = Vec::with_capacity(44 + pcm.len());
+    out.extend_from_slice(&header(sample_rate, 36 + data_len, data_len));
+    out.extend_from_slice(pcm);
+    out
+}
+
 /// The header of a WAV stream whose length is not known when it starts: the RIFF and data
 /// sizes are 0xFFFFFFFF, as espeak-ng and streaming TTS servers write them, and a reader takes
 /// the data to the end of the stream ([`decode`] with `lenient`).
@@ -198,6 +207,7 @@ mod tests {
         let (whole, stream) = (encode(&[0.5], 22_050), stream_header(22_050));
         assert_eq!(whole[8..40], stream[8..40]);
         assert_eq!(u32_at(&whole, 40), 2);
+        assert_eq!(from_pcm16(22_050, &bytes[44..]), encode(&audio.samples, 22_050), "the same file");
     }
 
     #[test]

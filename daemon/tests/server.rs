@@ -41,14 +41,7 @@ async fn websocket_streams_audio_then_a_summary_and_survives_bad_messages() {
     ws.send(Message::Text(r#"{"text":"Streaming works.","speaker_id":"bass","quality":"sync"}"#.into()))
         .await
         .expect("send");
-    let mut audio = Vec::new();
-    let summary = loop {
-        match ws.next().await {
-            Some(Ok(Message::Binary(b))) => audio.extend_from_slice(&b),
-            Some(Ok(Message::Text(t))) => break json(t.as_bytes()),
-            other => panic!("unexpected {other:?}"),
-        }
-    };
+    let (audio, summary) = ws_answer(&mut ws).await;
     assert_eq!(summary["done"], true);
     assert_eq!(summary["bytes"].as_u64(), Some(audio.len() as u64));
     assert_eq!(summary["pieces"].as_u64(), Some(1));

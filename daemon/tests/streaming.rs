@@ -173,14 +173,7 @@ async fn websocket_answers_pipelined_requests_in_order_and_cancels() {
         ws.send(Message::Text(msg.into())).await.expect("send");
     }
     for want_pieces in [2, 1] {
-        let mut audio = Vec::new();
-        let summary = loop {
-            match ws.next().await {
-                Some(Ok(Message::Binary(b))) => audio.extend_from_slice(&b),
-                Some(Ok(Message::Text(t))) => break json(t.as_bytes()),
-                other => panic!("unexpected {other:?}"),
-            }
-        };
+        let (audio, summary) = ws_answer(&mut ws).await;
         assert_eq!(
             (summary["done"].as_bool(), summary["pieces"].as_u64()),
             (Some(true), Some(want_pieces)),
@@ -198,13 +191,7 @@ async fn websocket_answers_pipelined_requests_in_order_and_cancels() {
         .expect("send");
     let Some(Ok(Message::Binary(_))) = ws.next().await else { panic!("expected audio") };
     ws.send(Message::Text(r#"{"cancel": true}"#.into())).await.expect("cancel");
-    let cancelled = loop {
-        match ws.next().await {
-            Some(Ok(Message::Binary(_))) => continue,
-            Some(Ok(Message::Text(t))) => break json(t.as_bytes()),
-            other => panic!("unexpected {other:?}"),
-        }
-    };
+    let (_, cancelled) = ws_answer(&mut ws).await;
     assert_eq!(cancelled["cancelled"], true, "{cancelled}");
     let start = Instant::now();
     while state.limiter.free() != 1 {
@@ -212,13 +199,7 @@ async fn websocket_answers_pipelined_requests_in_order_and_cancels() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     ws.send(Message::Text(r#"{"text":"After the cancel.","speaker_id":"alto"}"#.into())).await.expect("send");
-    let done = loop {
-        match ws.next().await {
-            Some(Ok(Message::Binary(_))) => continue,
-            Some(Ok(Message::Text(t))) => break json(t.as_bytes()),
-            other => panic!("unexpected {other:?}"),
-        }
-    };
+    let (_, done) = ws_answer(&mut ws).await;
     assert_eq!(done["done"], true, "{done}");
     // A cancelled request is neither a success nor a failure of the service.
     assert_eq!(

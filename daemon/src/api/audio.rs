@@ -59,12 +59,7 @@ async fn streamed(state: &AppState, req: &SynthesisRequest) -> Result<Response, 
         }
     });
     let body = futures_util::stream::once(async { Ok::<_, std::io::Error>(first) }).chain(rest);
-    let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
-    headers.insert("x-autovoice-cache", HeaderValue::from_static(cache_header(source)));
-    if let Ok(v) = HeaderValue::from_str(&req.speaker_id) {
-        headers.insert("x-autovoice-speaker", v);
-    }
+    let headers = audio_headers(source, Some(&req.speaker_id));
     Ok((StatusCode::OK, headers, axum::body::Body::from_stream(body)).into_response())
 }
 
@@ -95,10 +90,20 @@ pub fn cache_header(source: Source) -> &'static str {
     }
 }
 
-fn wav_response(answer: &Answer, speaker: Option<&str>) -> Response {
-    let report = answer.output.report;
+/// What every audio answer carries: its type, where it came from and for which speaker.
+fn audio_headers(source: Source, speaker: Option<&str>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    headers.insert("x-autovoice-cache", HeaderValue::from_static(cache_header(source)));
+    if let Some(v) = speaker.and_then(|s| HeaderValue::from_str(s).ok()) {
+        headers.insert("x-autovoice-speaker", v);
+    }
+    headers
+}
+
+fn wav_response(answer: &Answer, speaker: Option<&str>) -> Response {
+    let report = answer.output.report;
+    let mut headers = audio_headers(answer.source, speaker);
     let mut put = |k: &'static str, v: String| {
         if let Ok(v) = HeaderValue::from_str(&v) {
             headers.insert(k, v);
@@ -108,10 +113,6 @@ fn wav_response(answer: &Answer, speaker: Option<&str>) -> Response {
     if let Some(f0) = report.source_f0 {
         put("x-autovoice-source-f0", format!("{f0:.1}"));
     }
-    if let Some(s) = speaker {
-        put("x-autovoice-speaker", s.to_owned());
-    }
-    put("x-autovoice-cache", cache_header(answer.source).to_owned());
     if let Some(m) = report.measured {
         if let Some(f) = m.output_f0 {
             put("x-autovoice-output-f0", format!("{f:.1}"));

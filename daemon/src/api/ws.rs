@@ -70,8 +70,8 @@ async fn session(state: AppState, socket: WebSocket) {
                     Ok(Cancel { cancel: true }) => {
                         let dropped = waiting.len();
                         waiting.clear();
-                        let stopped = current.take().map(|c| c.req.speaker_id);
-                        let body = serde_json::json!({"cancelled": stopped.is_some(), "dropped_waiting": dropped});
+                        let stopped = current.take().is_some();
+                        let body = serde_json::json!({"cancelled": stopped, "dropped_waiting": dropped});
                         vec![Message::Text(body.to_string().into())]
                     }
                     _ if waiting.len() >= MAX_WAITING => vec![error(&ApiError::InvalidParameter(format!(

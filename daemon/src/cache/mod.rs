@@ -121,28 +121,18 @@ impl<V: Entry> Cache<V> {
             .run(key, move || {
                 let fut = work();
                 async move {
-                    let remember = |v: V| {
-                        let v = Arc::new(v);
-                        if let Some(m) = &memory {
-                            m.put(key, v.clone(), v.weight());
-                        }
-                        v
-                    };
                     if let Some(r) = &redis
                         && let Some(v) = redis_get::<V>(r, &key, &decode_errors).await
                     {
-                        return Ok((remember(v), Source::Redis));
+                        return Ok((remember(memory.as_deref(), key, v), Source::Redis));
                     }
-                    let v = remember(fut.await?);
-                    if let Some(r) = redis {
-                        let sealed = envelope::seal(&v.encode());
-                        tokio::spawn(async move { redis_set(&r, &key, sealed, ttl).await });
-                    }
+                    let v = remember(memory.as_deref(), key, fut.await?);
+                    write_behind(redis, key, v.as_ref(), ttl);
                     Ok((v, Source::Computed))
                 }
             })
             .await;
-        let last = if self.redis.is_some() { CacheTier::Redis } else { CacheTier::Memory };
+        let last = self.last_tier();
         match (role, &out) {
             (Role::Follower, Ok(_)) => self.count(CacheResult::Hit, CacheTier::Inflight),
             (Role::Follower, Err(_)) => self.count(CacheResult::Miss, CacheTier::Inflight),
@@ -165,36 +155,44 @@ impl<V: Entry> Cache<V> {
         if let Some(r) = &self.redis
             && let Some(v) = redis_get::<V>(r, key, &self.decode_errors).await
         {
-            let v = Arc::new(v);
-            if let Some(m) = &self.memory {
-                m.put(*key, v.clone(), v.weight());
-            }
             self.count(CacheResult::Hit, CacheTier::Redis);
-            return Some((v, Source::Redis));
+            return Some((remember(self.memory.as_deref(), *key, v), Source::Redis));
         }
-        self.count(
-            CacheResult::Miss,
-            if self.redis.is_some() { CacheTier::Redis } else { CacheTier::Memory },
-        );
+        self.count(CacheResult::Miss, self.last_tier());
         None
     }
 
     /// Stores a finished answer under `key` in both tiers (the Redis write in the background;
     /// call inside the runtime).
     pub fn store(&self, key: Key, v: V) {
-        let v = Arc::new(v);
-        if let Some(m) = &self.memory {
-            m.put(key, v.clone(), v.weight());
-        }
-        if let Some(r) = self.redis.clone() {
-            let sealed = envelope::seal(&v.encode());
-            let ttl = self.ttl;
-            tokio::spawn(async move { redis_set(&r, &key, sealed, ttl).await });
-        }
+        let v = remember(self.memory.as_deref(), key, v);
+        write_behind(self.redis.clone(), key, v.as_ref(), self.ttl);
+    }
+
+    /// The tier a miss is counted against: the last one asked.
+    fn last_tier(&self) -> CacheTier {
+        if self.redis.is_some() { CacheTier::Redis } else { CacheTier::Memory }
     }
 
     fn count(&self, result: CacheResult, tier: CacheTier) {
         self.requests.get(result, tier).inc();
+    }
+}
+
+/// `v`, shared, and kept in the memory tier when there is one.
+fn remember<V: Entry>(memory: Option<&Memory<V>>, key: Key, v: V) -> Arc<V> {
+    let v = Arc::new(v);
+    if let Some(m) = memory {
+        m.put(key, v.clone(), v.weight());
+    }
+    v
+}
+
+/// Writes `v` to Redis in the background, so the answer does not wait for it.
+fn write_behind<V: Entry>(redis: Option<Arc<Redis>>, key: Key, v: &V, ttl: Duration) {
+    if let Some(r) = redis {
+        let sealed = envelope::seal(&v.encode());
+        tokio::spawn(async move { redis_set(&r, &key, sealed, ttl).await });
     }
 }
 

@@ -62,11 +62,11 @@ pub fn now(
 /// Queues the measurement of a computed answer that is being sent, when it is in the sample;
 /// a full queue drops it (counted). `input` is only kept when there is no speaker to compare
 /// with. Call from inside the runtime.
-pub fn later(st: &AppState, input: Audio, out: Audio, target: Target, goal: Goal) {
+pub fn later(st: &AppState, input: Option<Audio>, out: Audio, target: Target, goal: Goal) {
     if !possible(st) || !st.measurements.chosen() {
         return;
     }
-    let input = goal.speaker.is_none().then_some(input);
+    let input = input.filter(|_| goal.speaker.is_none());
     let state = st.clone();
     st.measurements.offer(Box::new(move || {
         now(&state, input.as_ref(), &out, target, &goal);

@@ -136,8 +136,16 @@ async fn produce(
     let mut joiner = Joiner::new();
     let (mut all, mut f0s, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut first_audio = None;
-    let mut bytes = 0;
-    let send = |chunk: Vec<u8>| async move {
+    // Every PCM byte sent, which is also the cached file's data.
+    let mut pcm: Vec<u8> = Vec::new();
+    let mut send = async |samples: &[f32], first: bool| {
+        let mut chunk = Vec::with_capacity(44 + samples.len() * 2);
+        if first {
+            chunk.extend_from_slice(&wav::stream_header(INTERNAL_RATE));
+        }
+        let at = chunk.len();
+        wav::push_pcm16(&mut chunk, samples);
+        pcm.extend_from_slice(&chunk[at..]);
         tx.send(Event::Audio(chunk.into())).await.map_err(|_| PipelineError::Cancelled)
     };
     for piece in &pieces {
@@ -157,48 +165,37 @@ async fn produce(
         // The front end speaks at the internal rate, so the pause is the same length here.
         samples.resize(samples.len() + pause, 0.0);
         let ready = joiner.push(samples);
-        let mut chunk = Vec::with_capacity(44 + ready.len() * 2);
-        if first_audio.is_none() {
-            chunk.extend_from_slice(&wav::stream_header(INTERNAL_RATE));
-        }
-        wav::push_pcm16(&mut chunk, &ready);
-        all.extend_from_slice(&ready);
-        bytes += chunk.len();
-        if first_audio.is_none() {
+        let first = first_audio.is_none();
+        if first {
             let at = start.elapsed();
             st.metrics.time_to_first_audio_seconds.get(transport).observe(at.as_secs_f64());
             first_audio = Some(at);
         }
-        send(chunk).await?;
+        send(&ready, first).await?;
+        all.extend_from_slice(&ready);
     }
     let tail = joiner.finish();
     if !tail.is_empty() {
-        let mut chunk = Vec::with_capacity(tail.len() * 2);
-        wav::push_pcm16(&mut chunk, &tail);
+        send(&tail, false).await?;
         all.extend_from_slice(&tail);
-        bytes += chunk.len();
-        send(chunk).await?;
     }
+    let encoded = wav::from_pcm16(INTERNAL_RATE, &pcm);
     let out = Audio { samples: all, sample_rate: INTERNAL_RATE };
     let goal = Goal { speaker: Some(entry.clone()), task: Task::Synthesis };
-    let (quality, state, g) = (req.quality, st.clone(), goal.clone());
-    let (out, measured, encoded) = blocking(move || {
-        let measured = match quality {
-            QualityMode::Sync => measure::now(&state, None, &out, target, &g),
-            QualityMode::Sampled => None,
-        };
-        let encoded = wav::encode(&out.samples, out.sample_rate);
-        Ok((out, measured, encoded))
-    })
-    .await?;
+    let measured = match req.quality {
+        QualityMode::Sync => {
+            let (state, g) = (st.clone(), goal.clone());
+            blocking(move || Ok(measure::now(&state, None, &out, target, &g))).await?
+        }
+        QualityMode::Sampled => {
+            // A synthesis compares with its speaker, so no input is kept.
+            measure::later(st, None, out, target, goal);
+            None
+        }
+    };
     let report = Report { source_f0: median(f0s), ratio: median(ratios).unwrap_or(1.0), measured };
-    if quality == QualityMode::Sampled {
-        // A synthesis compares with its speaker, so no input is kept.
-        let input = Audio { samples: Vec::new(), sample_rate: INTERNAL_RATE };
-        measure::later(st, input, out, target, goal);
-    }
     let first_audio = first_audio.unwrap_or_else(|| start.elapsed());
-    let summary = Summary { bytes, pieces: pieces.len(), report, first_audio };
+    let summary = Summary { bytes: 44 + pcm.len(), pieces: pieces.len(), report, first_audio };
     Ok((summary, Output { wav: encoded.into(), report }))
 }
 

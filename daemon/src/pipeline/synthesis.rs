@@ -148,7 +148,7 @@ async fn transform_and_encode(
     })
     .await?;
     if let Some((input, out, goal)) = later {
-        measure::later(state, input, out, target, goal);
+        measure::later(state, Some(input), out, target, goal);
     }
     Ok(output)
 }

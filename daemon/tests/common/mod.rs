@@ -45,6 +45,25 @@ pub async fn serve(state: AppState) -> std::net::SocketAddr {
     addr
 }
 
+/// One WebSocket answer: its binary frames, concatenated, up to the JSON text that ends it.
+pub async fn ws_answer<S>(ws: &mut S) -> (Vec<u8>, serde_json::Value)
+where
+    S: futures_util::Stream<
+            Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut audio = Vec::new();
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Binary(b))) => audio.extend_from_slice(&b),
+            Some(Ok(Message::Text(t))) => return (audio, json(t.as_bytes())),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
 pub fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).expect("request")
 }
