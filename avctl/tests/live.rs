@@ -124,3 +124,145 @@ fn a_suppressed_error_does_not_block_check_live_as_it_does_not_block_generate() 
     server.join().expect("server");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// `openssl` with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let o = std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+    assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// In `dir`: CAs `ca` and `other-ca` (`.pem`, `.key`), and `server.pem`/`server.key` for
+/// 127.0.0.1 signed by `ca`.
+fn certificates(dir: &Path) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    for name in ["ca", "other-ca"] {
+        let (key, pem, subj) = (format!("{name}.key"), format!("{name}.pem"), format!("/CN={name}"));
+        let mut args = vec!["req", "-x509", "-days", "2", "-subj", &subj, "-keyout", &key, "-out", &pem];
+        args.extend(ec);
+        openssl(dir, &args);
+    }
+    let mut args = vec!["req", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"];
+    args.extend(ec);
+    openssl(dir, &args);
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+        .expect("ext");
+    openssl(
+        dir,
+        &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"]
+            .into_iter()
+            .chain(["-days", "2", "-extfile", "ext.cnf", "-out", "server.pem"])
+            .collect::<Vec<_>>(),
+    );
+}
+
+/// A child process killed when the test ends, passing or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The TLS target (fixtures/tls_target.py) serving `exposition` with `dir`'s server
+/// certificate and wanting `authorization`: its port, process, and the lines it prints.
+fn tls_target(
+    dir: &Path,
+    exposition: &Path,
+    authorization: &str,
+) -> (u16, Killed, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("python3")
+        .arg(repo().join("avctl/tests/fixtures/tls_target.py"))
+        .args([dir.join("server.pem"), dir.join("server.key"), exposition.to_path_buf()])
+        .arg(authorization)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let port = lines.next().expect("a line").expect("port").trim().parse().expect("a port");
+    (port, Killed(child), lines)
+}
+
+#[test]
+fn scrapes_over_tls_with_the_jobs_credentials_gzip_and_limits() {
+    let tmp = tempdir();
+    let d = tmp.path();
+    certificates(d);
+    std::fs::write(d.join("token"), "t0ken-123\n").expect("token");
+    std::fs::write(d.join("wrong-token"), "guess").expect("token");
+    let exposition = repo().join("avctl/tests/fixtures/live/clean.prom");
+    let (port, _server, mut said) = tls_target(d, &exposition, "Bearer t0ken-123");
+    // The base spec whose job scrapes over https with a token and a private CA, at the paths
+    // Prometheus would see them.
+    let dir = d.join("vbase");
+    copy_tree(&repo().join("avctl/tests/fixtures/vbase"), &dir);
+    let prom = dir.join("prometheus.yaml");
+    let job = "    - {name: web, source: web, targets: [\"web:8080\"], service: web}\n";
+    let base = std::fs::read_to_string(&prom).expect("prometheus.yaml");
+    assert!(base.contains(job), "the base job line");
+    std::fs::write(&prom, base.replace(job, &format!(
+        "    - name: web\n      source: web\n      targets: [\"127.0.0.1:{port}\"]\n      service: web\n      access:\n        scheme: https\n        bearer_token_file: /etc/prometheus/secrets/web-token\n        tls: {{ca_file: /etc/prometheus/secrets/ca.pem}}\n"
+    )))
+    .expect("write");
+    let spec = dir.to_str().expect("utf8");
+    let v = avctl(&["--spec", spec, "validate"], &dir);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    let target = format!("127.0.0.1:{port}");
+    let live = |extra: &[&str]| {
+        let mut args = vec!["--spec", spec, "check-live", target.as_str()];
+        args.extend_from_slice(extra);
+        avctl(&args, &dir)
+    };
+    let (token, ca, other) = (d.join("token"), d.join("ca.pem"), d.join("other-ca.pem"));
+    let (token, ca, other) =
+        (token.to_str().expect("u"), ca.to_str().expect("u"), other.to_str().expect("u"));
+    // The spec's paths are where Prometheus runs: here they are not, and it says how to go on.
+    let o = live(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "job `web`'s bearer_token_file `/etc/prometheus/secrets/web-token` cannot be read here"
+        ) && text(&o).contains("--bearer-token-file"),
+        "{}",
+        text(&o)
+    );
+    // With local copies: https (the job's scheme, as the URL names none), the token, gzip.
+    let o = live(&["--bearer-token-file", token, "--ca-file", ca]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(&format!("https://127.0.0.1:{port}/metrics: 0 errors")), "{}", text(&o));
+    assert_eq!(said.next().expect("a line").expect("line"), "gzip", "the answer came compressed");
+    // A wrong token is the target's 401.
+    let wrong = d.join("wrong-token");
+    let o = live(&["--bearer-token-file", wrong.to_str().expect("u"), "--ca-file", ca]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("HTTP 401"), "{}", text(&o));
+    // A certificate from a CA the job does not trust is refused, unless verification is off.
+    let o = live(&["--bearer-token-file", token, "--ca-file", other]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("invalid peer certificate: UnknownIssuer"), "{}", text(&o));
+    let o = live(&["--bearer-token-file", token, "--ca-file", other, "--insecure-skip-verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // An endless body stops at the limit, at once.
+    let start = std::time::Instant::now();
+    let endless = format!("https://127.0.0.1:{port}/endless");
+    let o = avctl(
+        &[
+            "--spec",
+            spec,
+            "check-live",
+            &endless,
+            "--bearer-token-file",
+            token,
+            "--ca-file",
+            ca,
+            "--max-bytes",
+            "1000000",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("larger than 1000000 bytes"), "{}", text(&o));
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -1,9 +1,10 @@
 //! Requests per second of `GET /health` through the daemon's full router and middleware
-//! (metrics, request ids, logs off) against a bare axum hello-world, same machine, same client.
+//! (metrics, request ids, logs off) and its own accept loop with the client limits, against a
+//! bare axum hello-world on `axum::serve`, same machine, same client.
 //! Prints both rates and their ratio (target: at least 0.9).
 
 use autovoice_daemon::config::Config;
-use autovoice_daemon::{AppState, router, speakers};
+use autovoice_daemon::{AppState, router, server, speakers};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,7 +72,10 @@ fn main() {
         ))
         .await;
         let state = AppState::new(Config::for_tests(), speakers::builtin(), None).expect("state");
-        let full = serve(router(state)).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let full = listener.local_addr().expect("addr");
+        let limits = server::Limits::from_config(&state.cfg);
+        tokio::spawn(server::serve(listener, router(state), limits, std::future::pending()));
         // Warm both up, then measure alternately twice and keep the better run of each.
         load(bare).await;
         load(full).await;

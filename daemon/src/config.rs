@@ -23,6 +23,21 @@ pub struct Config {
     /// espeak-ng executable used as the text front end (run as a subprocess).
     #[arg(long, env = "AUTOVOICE_ESPEAK", default_value = "espeak-ng")]
     pub espeak: PathBuf,
+    /// Client connections (HTTP and WebSocket) open at once; one more is answered 503 with
+    /// `Retry-After` and closed, so file descriptors stay bounded whatever clients do.
+    #[arg(long, env = "AUTOVOICE_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, byte by byte or not; the same limit
+    /// closes a keep-alive connection that sits idle between requests.
+    #[arg(long, env = "AUTOVOICE_HEADER_TIMEOUT_SECS", default_value_t = 10.0, value_parser = seconds)]
+    pub header_timeout_secs: f64,
+    /// Seconds a request body may go without a byte arriving; then it is answered 408.
+    #[arg(long, env = "AUTOVOICE_BODY_TIMEOUT_SECS", default_value_t = 10.0, value_parser = seconds)]
+    pub body_timeout_secs: f64,
+    /// Seconds a write to a client may stay blocked (the client reads nothing); then the
+    /// connection is closed.
+    #[arg(long, env = "AUTOVOICE_WRITE_TIMEOUT_SECS", default_value_t = 30.0, value_parser = seconds)]
+    pub write_timeout_secs: f64,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "AUTOVOICE_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -39,10 +54,10 @@ pub struct Config {
     #[arg(long, env = "AUTOVOICE_QUEUE", default_value_t = 8)]
     pub queue: usize,
     /// Deadline of one request, in seconds (queueing included).
-    #[arg(long, env = "AUTOVOICE_DEADLINE_SECS", default_value_t = 60.0)]
+    #[arg(long, env = "AUTOVOICE_DEADLINE_SECS", default_value_t = 60.0, value_parser = seconds)]
     pub deadline_secs: f64,
     /// Seconds between GPU (NVML) samples.
-    #[arg(long, env = "AUTOVOICE_GPU_POLL_SECS", default_value_t = 10.0)]
+    #[arg(long, env = "AUTOVOICE_GPU_POLL_SECS", default_value_t = 10.0, value_parser = seconds)]
     pub gpu_poll_secs: f64,
     /// Fail this share (0-1) of synthesis requests on purpose, to test alerting. Off by default.
     #[arg(long, env = "AUTOVOICE_INJECT_FAULTS", default_value_t = 0.0)]
@@ -94,6 +109,16 @@ pub struct Config {
     /// Start without loading the signal path (the model stays "not loaded"); for alert tests.
     #[arg(long, env = "AUTOVOICE_SKIP_MODELS")]
     pub skip_models: bool,
+}
+
+/// A positive, finite number of seconds (a `Duration` cannot hold anything else).
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a positive, finite number of seconds"))
+    }
 }
 
 /// A number from 0 to 1.

@@ -1,7 +1,8 @@
-//! The AutoVoice daemon as a library, in layers: `api` (HTTP and WebSocket, the only place
-//! that knows axum) over `pipeline` (the voice service) over the state, the signal path
-//! (`dsp`), the neural models (`models`), `wav`, `speakers`, the synthesis `cache` with its
-//! Redis (`shared`) and the spec's `metrics`.
+//! The AutoVoice daemon as a library, in layers: `server` (the accept loop and its client
+//! limits) and `api` (HTTP and WebSocket routes, the only place that knows axum's handlers)
+//! over `pipeline` (the voice service) over the state, the signal path (`dsp`), the neural
+//! models (`models`), `wav`, `speakers`, the synthesis `cache` with its Redis (`shared`) and
+//! the spec's `metrics`.
 
 pub mod answer;
 pub mod api;
@@ -16,6 +17,7 @@ pub mod models;
 pub mod pipeline;
 pub mod probe;
 pub mod quality;
+pub mod server;
 pub mod shared;
 pub mod speakers;
 pub mod state;

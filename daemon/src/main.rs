@@ -1,7 +1,7 @@
 //! `autovoiced`: the AutoVoice inference daemon.
 
 use autovoice_daemon::config::{Command, Config, TOKEN_ENV};
-use autovoice_daemon::{AppState, dsp, gpu, probe, router, speakers};
+use autovoice_daemon::{AppState, dsp, gpu, probe, router, server, speakers};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -65,8 +65,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing::info!(listen = %cfg.listen, "listening");
-    let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown()).await;
+    let limits = server::Limits::from_config(&cfg);
+    tracing::info!(
+        listen = %cfg.listen,
+        max_connections = limits.max_connections,
+        header_timeout_secs = cfg.header_timeout_secs,
+        body_timeout_secs = cfg.body_timeout_secs,
+        write_timeout_secs = cfg.write_timeout_secs,
+        "listening"
+    );
+    let served = server::serve(listener, router(state), limits, shutdown()).await;
     match served {
         Ok(()) => {
             tracing::info!("shut down cleanly");

@@ -1,5 +1,6 @@
-//! WAV (RIFF) decoding and encoding: 16-bit PCM and 32-bit float, mono or stereo, 8-48 kHz.
-//! Decoding says exactly what is wrong with a file; nothing here panics on bad input.
+//! Audio in and out: uploads decoded by symphonia (WAV of any common depth, FLAC, MP3, Ogg
+//! Vorbis; 8-48 kHz, mixed to mono), answers encoded as 16-bit PCM WAV. Decoding says what is
+//! wrong with a file and stays bounded in memory; nothing here panics on bad input.
 
 /// Why a buffer is not audio the daemon can use. The API maps each kind to its own status.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,93 +40,178 @@ impl Audio {
     }
 }
 
-fn u16_at(b: &[u8], i: usize) -> u16 {
-    u16::from_le_bytes([b[i], b[i + 1]])
-}
-
+#[cfg(test)]
 fn u32_at(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
-/// Decodes a WAV file. `lenient` accepts a data chunk whose declared size runs past the end of
-/// the buffer (espeak-ng writes 0x7fffffff when streaming to a pipe); uploads are strict.
+/// The most audio one file may decode to, in seconds at its own rate. A compressed upload
+/// (FLAC of silence, say) can expand a thousandfold; past this the decoder stops and refuses
+/// the file before it holds more than 10 minutes of mono samples.
+pub const MAX_DECODED_SECS: u64 = 600;
+
+/// Most channels a file may have; they are averaged to mono.
+pub const MAX_CHANNELS: usize = 8;
+
+/// Decodes an upload: WAV (8/16/24/32-bit PCM, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE), FLAC,
+/// MP3 or Ogg Vorbis, mixed to mono. `lenient` accepts a stream that ends before the length
+/// its header declares (espeak-ng writes 0x7fffffff when streaming to a pipe, and the daemon's
+/// own streamed WAVs declare 0xffffffff); uploads are strict.
 pub fn decode(bytes: &[u8], lenient: bool) -> Result<Audio, WavError> {
-    let bad = |m: &str| WavError::Malformed(m.to_owned());
     if bytes.is_empty() {
-        return Err(WavError::Empty("the request body is empty; expected a WAV file"));
+        return Err(WavError::Empty("the request body is empty; expected a WAV, FLAC, MP3 or Ogg file"));
     }
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return Err(bad("not a RIFF/WAVE file (expected `RIFF....WAVE` at the start)"));
+    let mut owned = bytes.to_vec();
+    if lenient {
+        declare_what_is_there(&mut owned);
     }
-    let mut pos = 12;
-    let mut format: Option<(u16, u16, u32, u16)> = None;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32_at(bytes, pos + 4) as usize;
-        let body = pos + 8;
-        if id == b"fmt " {
-            if size < 16 || body + 16 > bytes.len() {
-                return Err(bad("truncated `fmt ` chunk"));
-            }
-            format = Some((
-                u16_at(bytes, body),
-                u16_at(bytes, body + 2),
-                u32_at(bytes, body + 4),
-                u16_at(bytes, body + 14),
-            ));
-        } else if id == b"data" {
-            let (tag, channels, rate, bits) =
-                format.ok_or_else(|| bad("`data` chunk before `fmt ` chunk"))?;
-            let end = match body.checked_add(size) {
-                Some(e) if e <= bytes.len() => e,
-                _ if lenient => bytes.len(),
-                _ => {
-                    return Err(bad(&format!(
-                        "`data` chunk declares {size} bytes but only {} follow",
-                        bytes.len() - body
-                    )));
-                }
-            };
-            return samples(&bytes[body..end], tag, channels, rate, bits);
-        }
-        // Chunks are padded to an even size.
-        pos = body.checked_add(size + (size & 1)).ok_or_else(|| bad("chunk size overflows"))?;
-    }
-    Err(bad("no `data` chunk"))
+    // The decoders are third-party code fed hostile bytes: a panic in one becomes a refusal of
+    // the file, never a lost worker (the fuzz target `wav` holds the daemon to that).
+    std::panic::catch_unwind(move || decode_with_symphonia(owned, lenient)).unwrap_or_else(|_| {
+        Err(WavError::Malformed("the decoder could not read this file (it is damaged)".to_owned()))
+    })
 }
 
-fn samples(data: &[u8], tag: u16, channels: u16, rate: u32, bits: u16) -> Result<Audio, WavError> {
-    let unsupported = WavError::Unsupported;
-    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
-        return Err(unsupported(format!("sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")));
+/// Rewrites a RIFF file's declared sizes to what the buffer holds, so that a stream written
+/// before its length was known is read to its last whole frame (the readers stop at the
+/// declared length, and a last packet that runs past the end would be dropped whole).
+fn declare_what_is_there(bytes: &mut [u8]) {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" {
+        return;
     }
-    if !(1..=2).contains(&channels) {
-        return Err(unsupported(format!("{channels} channels; only mono and stereo are supported")));
-    }
-    // WAVE_FORMAT_EXTENSIBLE (0xFFFE) carries the real format in a sub-format GUID; accept it
-    // for the same bit depths.
-    let frame_values: Vec<f32> = match (tag, bits) {
-        (1 | 0xFFFE, 16) => {
-            data.chunks_exact(2).map(|c| f32::from(i16::from_le_bytes([c[0], c[1]])) / 32768.0).collect()
+    let total = u32::try_from(bytes.len() - 8).unwrap_or(u32::MAX);
+    bytes[4..8].copy_from_slice(&total.to_le_bytes());
+    let mut pos = 12usize;
+    while pos + 8 <= bytes.len() {
+        let size =
+            u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
+        if &bytes[pos..pos + 4] == b"data" {
+            let there = u32::try_from((bytes.len() - pos - 8) & !1).unwrap_or(u32::MAX);
+            if size > there as usize {
+                bytes[pos + 4..pos + 8].copy_from_slice(&there.to_le_bytes());
+            }
+            return;
         }
-        (3 | 0xFFFE, 32) => data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]).clamp(-1.0, 1.0))
-            .collect(),
-        _ => {
-            return Err(unsupported(format!(
-                "format tag {tag} with {bits} bits; supported: 16-bit PCM, 32-bit float"
+        // Chunks are padded to an even size.
+        match (pos + 8).checked_add(size + (size & 1)) {
+            Some(next) => pos = next,
+            None => return,
+        }
+    }
+}
+
+fn decode_with_symphonia(bytes: Vec<u8>, lenient: bool) -> Result<Audio, WavError> {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
+    use symphonia::core::errors::Error;
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+
+    let riff = bytes.starts_with(b"RIFF");
+    let source = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
+    let probed = symphonia::default::get_probe()
+        .format(&Hint::new(), source, &FormatOptions::default(), &MetadataOptions::default())
+        .map_err(|e| match e {
+            // symphonia says "unsupported" for damage too ("missing data chunk"); only a named
+            // format or sub-type it does not read is a well-formed file of another kind.
+            Error::Unsupported(what) if riff && what.contains("unsupported") => {
+                WavError::Unsupported(format!("a WAV file in a format the daemon does not read ({what})"))
+            }
+            Error::Unsupported(what) if riff => {
+                WavError::Malformed(format!("not a well-formed WAV file ({what})"))
+            }
+            Error::Unsupported(_) => WavError::Malformed(
+                "not an audio file the daemon reads (expected WAV, FLAC, MP3 or Ogg Vorbis)".to_owned(),
+            ),
+            other => WavError::Malformed(format!("not a readable audio file: {other}")),
+        })?;
+    let mut format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| WavError::Malformed("the file holds no audio track".to_owned()))?;
+    let (track_id, params) = (track.id, track.codec_params.clone());
+    let rate = params.sample_rate.ok_or_else(|| WavError::Malformed("no sample rate".to_owned()))?;
+    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Err(WavError::Unsupported(format!(
+            "sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz"
+        )));
+    }
+    if let Some(ch) = params.channels.map(|c| c.count())
+        && !(1..=MAX_CHANNELS).contains(&ch)
+    {
+        return Err(WavError::Unsupported(format!(
+            "{ch} channels; at most {MAX_CHANNELS} are mixed to mono"
+        )));
+    }
+    let mut decoder =
+        symphonia::default::get_codecs().make(&params, &DecoderOptions::default()).map_err(|e| {
+            WavError::Unsupported(format!("{e}; supported: PCM and float WAV, FLAC, MP3, Ogg Vorbis"))
+        })?;
+    let cap = u64::from(rate) * MAX_DECODED_SECS;
+    let mut samples: Vec<f32> = Vec::new();
+    let mut buffer: Option<SampleBuffer<f32>> = None;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(Error::ResetRequired) => break,
+            Err(e) => return Err(WavError::Malformed(format!("damaged audio stream: {e}"))),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let decoded = match decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(WavError::Malformed(format!("damaged audio data: {e}"))),
+        };
+        let spec = *decoded.spec();
+        let ch = spec.channels.count();
+        if !(1..=MAX_CHANNELS).contains(&ch) {
+            return Err(WavError::Unsupported(format!(
+                "{ch} channels; at most {MAX_CHANNELS} are mixed to mono"
             )));
         }
-    };
-    if frame_values.iter().any(|v| !v.is_finite()) {
-        return Err(WavError::Malformed("audio contains NaN or infinite samples".to_owned()));
+        if spec.rate != rate {
+            return Err(WavError::Unsupported(format!(
+                "the sample rate changes from {rate} to {} Hz",
+                spec.rate
+            )));
+        }
+        let frames = decoded.frames() as u64;
+        if samples.len() as u64 + frames > cap {
+            return Err(WavError::Unsupported(format!(
+                "the file decodes to more than {MAX_DECODED_SECS} s of audio"
+            )));
+        }
+        let buf = match &mut buffer {
+            Some(b) if b.capacity() >= decoded.capacity() * ch => b,
+            _ => buffer.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+        };
+        buf.copy_interleaved_ref(decoded);
+        for frame in buf.samples().chunks_exact(ch) {
+            let v = frame.iter().sum::<f32>() / ch as f32;
+            if !v.is_finite() {
+                return Err(WavError::Malformed("audio contains NaN or infinite samples".to_owned()));
+            }
+            samples.push(v.clamp(-1.0, 1.0));
+        }
     }
-    let ch = usize::from(channels);
-    let samples: Vec<f32> =
-        frame_values.chunks_exact(ch).map(|f| f.iter().sum::<f32>() / ch as f32).collect();
+    if let Some(declared) = params.n_frames
+        && !lenient
+        && (samples.len() as u64) < declared
+    {
+        return Err(WavError::Malformed(format!(
+            "the file declares {declared} frames but only {} follow (truncated?)",
+            samples.len()
+        )));
+    }
     if samples.is_empty() {
-        return Err(WavError::Empty("the WAV file holds no samples"));
+        return Err(WavError::Empty("the file holds no samples"));
     }
     Ok(Audio { samples, sample_rate: rate })
 }

@@ -1,5 +1,5 @@
-//! Fuzzing with fuzzkit of what the daemon reads from others: the WAV decoder behind uploads
-//! (lying chunk sizes, zero or huge channel counts and rates, odd bit depths, truncated data),
+//! Fuzzing with fuzzkit of what the daemon reads from others: the decoder behind uploads (WAV,
+//! FLAC, MP3 and Ogg seeds; lying chunk sizes, zero or huge channel counts and rates, odd bit depths, truncated data),
 //! the legacy PyTorch weight reader (damaged pickles, huge declared sizes), and requests through
 //! the router in process and WebSocket messages over a socket. Invariant: a clear error or a
 //! result consistent with the input, never a panic, a hang or a 500, in bounded time.
@@ -7,7 +7,7 @@
 mod common;
 
 use autovoice_daemon::models::torch_legacy;
-use autovoice_daemon::wav::{MAX_RATE, MIN_RATE, decode, encode};
+use autovoice_daemon::wav::{MAX_DECODED_SECS, MAX_RATE, MIN_RATE, decode, encode};
 use axum::body::Body;
 use axum::http::Request;
 use futures_util::{SinkExt, StreamExt};
@@ -39,17 +39,57 @@ fn float_wav(channels: u16, rate: u32, frames: usize) -> Vec<u8> {
     b
 }
 
+/// `wav` encoded by `tool` (flac, lame or oggenc, installed by scripts/setup.sh).
+fn encoded(wav: &[u8], tool: &str, args: &[&str], ext: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("dir");
+    let (input, output) = (dir.path().join("in.wav"), dir.path().join(format!("out.{ext}")));
+    std::fs::write(&input, wav).expect("write");
+    let mut cmd = std::process::Command::new(tool);
+    cmd.args(args);
+    match tool {
+        "lame" => cmd.arg(&input).arg(&output),
+        _ => cmd.arg("-o").arg(&output).arg(&input),
+    };
+    let run =
+        cmd.output().unwrap_or_else(|e| panic!("{tool} is needed (bash scripts/setup.sh installs it): {e}"));
+    assert!(run.status.success(), "{tool}: {}", String::from_utf8_lossy(&run.stderr));
+    std::fs::read(&output).expect("encoded")
+}
+
 #[test]
 fn the_wav_decoder_never_panics_and_its_audio_matches_the_bytes() {
     let tone: Vec<f32> = (0..800).map(|i| (i as f32 * 0.05).sin() * 0.8).collect();
-    let seeds = vec![
+    let mut seeds = vec![
         encode(&tone, 16_000),
         encode(&tone[..3], 8_000),
         float_wav(2, 22_050, 200),
         float_wav(1, 48_000, 50),
     ];
-    const TOKENS: &[&str] =
-        &["RIFF", "WAVE", "fmt ", "data", "LIST", "fact", "\u{1}\u{0}", "\u{3}\u{0}", "\u{fe}\u{ff}"];
+    // The compressed formats uploads also come in, from the reference encoders.
+    for (tool, args, ext) in [
+        ("flac", &["-s", "-f"][..], "flac"),
+        ("lame", &["--quiet"][..], "mp3"),
+        ("oggenc", &["-Q"][..], "ogg"),
+    ] {
+        seeds.push(encoded(&encode(&tone, 16_000), tool, args, ext));
+    }
+    const TOKENS: &[&str] = &[
+        "RIFF",
+        "WAVE",
+        "fmt ",
+        "data",
+        "LIST",
+        "fact",
+        "\u{1}\u{0}",
+        "\u{3}\u{0}",
+        "\u{fe}\u{ff}",
+        "fLaC",
+        "OggS",
+        "\u{1}vorbis",
+        "ID3",
+        "\u{ff}\u{fb}",
+        "Xing",
+    ];
     fuzz(
         Target {
             name: "wav",
@@ -61,9 +101,15 @@ fn the_wav_decoder_never_panics_and_its_audio_matches_the_bytes() {
         |input| {
             for lenient in [false, true] {
                 if let Ok(audio) = decode(input, lenient) {
-                    // Every sample comes from at least two bytes of the file (16-bit mono is the
-                    // densest format read), and the rate is one the daemon accepts.
-                    if audio.samples.len() * 2 > input.len() {
+                    // A WAV's every sample comes from at least one byte of the file (8-bit mono
+                    // is the densest PCM read); a compressed file stays under the decode cap.
+                    // The rate is one the daemon accepts.
+                    let most = if input.starts_with(b"RIFF") {
+                        input.len()
+                    } else {
+                        audio.sample_rate as usize * MAX_DECODED_SECS as usize
+                    };
+                    if audio.samples.len() > most {
                         return Err(format!("{} samples from {} bytes", audio.samples.len(), input.len()));
                     }
                     if !(MIN_RATE..=MAX_RATE).contains(&audio.sample_rate) {

@@ -100,7 +100,43 @@ struct ScrapeConfig {
     scrape_interval: String,
     scrape_timeout: String,
     metrics_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheme: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorization: Option<Authorization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basic_auth: Option<BasicAuthConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_config: Option<TlsConfig>,
     static_configs: Vec<StaticConfig>,
+}
+
+#[derive(Serialize)]
+struct BasicAuthConfig {
+    username: String,
+    password_file: String,
+}
+
+#[derive(Serialize)]
+struct TlsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cert_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_file: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    insecure_skip_verify: bool,
+}
+
+fn tls_config(t: &avspec::ScrapeTls) -> TlsConfig {
+    let path = |p: &Option<avspec::Sp<String>>| p.as_ref().map(|p| p.value.clone());
+    TlsConfig {
+        ca_file: path(&t.ca_file),
+        cert_file: path(&t.cert_file),
+        key_file: path(&t.key_file),
+        insecure_skip_verify: t.insecure_skip_verify.as_ref().is_some_and(|v| v.value),
+    }
 }
 
 #[derive(Serialize)]
@@ -138,6 +174,17 @@ pub fn config(index: &Index<'_>) -> Result<String, String> {
                 scrape_interval: j.interval_or(p.scrape_interval.value).to_string(),
                 scrape_timeout: j.timeout_or(p.scrape_timeout.value).to_string(),
                 metrics_path: j.metrics_path.value.clone(),
+                scheme: (j.access.scheme() == avspec::ScrapeScheme::Https).then_some("https"),
+                authorization: j
+                    .access
+                    .bearer_token_file
+                    .as_ref()
+                    .map(|f| Authorization { kind: "Bearer", credentials_file: f.value.clone() }),
+                basic_auth: j.access.basic_auth.as_ref().map(|b| BasicAuthConfig {
+                    username: b.username.value.clone(),
+                    password_file: b.password_file.value.clone(),
+                }),
+                tls_config: j.access.tls.as_ref().map(tls_config),
                 static_configs: vec![StaticConfig {
                     targets: j.targets.iter().map(|t| t.value.clone()).collect(),
                 }],

@@ -1,5 +1,7 @@
-//! `avctl check-live URL`: scrape a running target's `/metrics` and compare it with the spec.
+//! `avctl check-live URL`: scrape a running target's `/metrics` as its job does (scheme,
+//! credentials, TLS) and compare it with the spec.
 
+pub mod access;
 pub mod compare;
 pub mod expo;
 pub mod http;
@@ -7,7 +9,6 @@ pub mod http;
 use crate::cmd::{CANNOT_RUN, Ctx, FINDINGS, OK};
 use avspec::Format;
 use avspec::index::Index;
-use std::time::Duration;
 
 /// The job to compare against: the one named, else the enabled job whose targets include the
 /// URL's `host:port`, else the job scraping the application source.
@@ -36,7 +37,14 @@ pub fn pick_job(index: &Index<'_>, url: &str, named: Option<&str>) -> Result<Str
         })
 }
 
-pub fn check_live(ctx: &Ctx, url: &str, job: Option<&str>, format: Format, quiet: bool) -> u8 {
+pub fn check_live(
+    ctx: &Ctx,
+    url: &str,
+    job: Option<&str>,
+    flags: &access::AccessFlags,
+    format: Format,
+    quiet: bool,
+) -> u8 {
     let resolved = crate::resolved::Resolved::load(ctx);
     let checked = resolved.check_for(ctx);
     let Some(index) = checked.usable("fix them before comparing a live target") else {
@@ -44,13 +52,19 @@ pub fn check_live(ctx: &Ctx, url: &str, job: Option<&str>, format: Format, quiet
     };
     let run = || -> Result<_, String> {
         let job = pick_job(index, url, job)?;
-        let url = if http::split_url(url)?.1 == "/" {
-            let path = index.jobs.get(job.as_str()).map_or("/metrics", |j| j.metrics_path.value.as_str());
-            format!("{}{path}", url.trim_end_matches('/'))
+        let spec_job = index
+            .jobs
+            .get(job.as_str())
+            .copied()
+            .ok_or_else(|| format!("the spec has no scrape job `{job}`"))?;
+        let url = access::url_for(spec_job, url);
+        let url = if http::split_url(&url)?.1 == "/" {
+            format!("{}{}", url.trim_end_matches('/'), spec_job.metrics_path.value)
         } else {
-            url.to_owned()
+            url
         };
-        let r = http::get(&url, Duration::from_secs(10))?;
+        let client = http::Client::new(&access::resolve(spec_job, flags)?, flags.timeout(), flags.max_bytes)?;
+        let r = client.request("GET", &url, &[("accept", "text/plain;version=0.0.4")], &[])?;
         if r.status != 200 {
             return Err(format!("GET {url}: HTTP {}", r.status));
         }

@@ -1,6 +1,7 @@
 //! Semantic checks over a merged spec. Each pass appends to one list; nothing stops at the
 //! first finding. Items may silence a finding with `allow: [{code, reason}]`.
 
+mod access;
 mod ids;
 mod kubernetes;
 mod naming;
@@ -45,6 +46,7 @@ pub fn check(index: &Index<'_>) -> Vec<Diagnostic> {
     refs::check_allows(spec, &mut f);
     kubernetes::check(spec, &mut f);
     remote::check(spec, &mut f);
+    access::check(spec, &mut f);
     let mut list = f.list;
     crate::diag::sort(&mut list);
     list

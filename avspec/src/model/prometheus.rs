@@ -93,8 +93,84 @@ pub struct ScrapeJob {
     /// The compose service that runs this target, if it is part of the stack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Sp<String>>,
+    /// How targets are reached; `avctl check-live` scrapes the same way.
+    #[serde(default, skip_serializing_if = "ScrapeAccess::is_plain")]
+    pub access: ScrapeAccess,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A scrape job's scheme, credentials and TLS settings, as Prometheus' scrape configs take
+/// them. Secrets are always files (paths where Prometheus runs), never values in the spec.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScrapeAccess {
+    /// `http` (the default) or `https`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<Sp<ScrapeScheme>>,
+    /// A file holding a bearer token, sent as `Authorization: Bearer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token_file: Option<Sp<String>>,
+    /// HTTP basic authentication: the user name and a file holding the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    /// TLS settings for `https` targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ScrapeTls>,
+}
+
+impl ScrapeAccess {
+    /// Plain HTTP without credentials: nothing to write.
+    pub fn is_plain(&self) -> bool {
+        self.scheme.as_ref().is_none_or(|s| s.value == ScrapeScheme::Http)
+            && self.bearer_token_file.is_none()
+            && self.basic_auth.is_none()
+            && self.tls.is_none()
+    }
+
+    pub fn scheme(&self) -> ScrapeScheme {
+        self.scheme.as_ref().map_or(ScrapeScheme::Http, |s| s.value)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ScrapeScheme {
+    #[default]
+    Http,
+    Https,
+}
+
+impl ScrapeScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Https => "https",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: Sp<String>,
+    pub password_file: Sp<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScrapeTls {
+    /// CA certificates (PEM) that sign the targets' certificates; the system's roots otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<Sp<String>>,
+    /// A client certificate (PEM) for targets that require one; needs `key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<Sp<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<Sp<String>>,
+    /// Accept any certificate. For a test stand only: the scrape can then be intercepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insecure_skip_verify: Option<Sp<bool>>,
 }
 
 impl ScrapeJob {

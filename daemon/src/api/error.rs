@@ -13,6 +13,10 @@ use axum::response::{IntoResponse, Response};
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     PayloadTooLarge(String),
+    /// No byte of the request body arrived for this many seconds.
+    BodyStalled(f64),
+    /// The body broke off or was not valid HTTP framing.
+    UnreadableBody(String),
     TextTooLong(String),
     AudioTooLong(String),
     UnknownSpeaker(String),
@@ -55,7 +59,8 @@ impl ApiError {
             Self::NotFound => ErrorType::NotFound,
             Self::MethodNotAllowed => ErrorType::MethodNotAllowed,
             Self::Overloaded(_) => ErrorType::Overloaded,
-            Self::Timeout => ErrorType::Timeout,
+            Self::Timeout | Self::BodyStalled(_) => ErrorType::Timeout,
+            Self::UnreadableBody(_) => ErrorType::InvalidParameter,
             Self::NotReady | Self::ModelsMissing(_) => ErrorType::NotReady,
             Self::InjectedFault => ErrorType::InjectedFault,
             Self::StoreUnavailable(_) => ErrorType::StoreUnavailable,
@@ -72,7 +77,9 @@ impl ApiError {
             Self::MalformedJson(_)
             | Self::MalformedWav(_)
             | Self::EmptyInput(_)
-            | Self::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            | Self::InvalidParameter(_)
+            | Self::UnreadableBody(_) => StatusCode::BAD_REQUEST,
+            Self::BodyStalled(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedAudio(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -105,6 +112,8 @@ impl ApiError {
             Self::MethodNotAllowed => "method not allowed on this route".to_owned(),
             Self::Overloaded(s) => format!("server is at capacity; retry in {s} s"),
             Self::Timeout => "the request did not finish within its deadline".to_owned(),
+            Self::BodyStalled(s) => format!("the request body stalled: no byte arrived for {s} s"),
+            Self::UnreadableBody(e) => format!("the request body could not be read: {e}"),
             Self::NotReady => "models are not loaded yet".to_owned(),
             Self::InjectedFault => "fault injected for testing (--inject-faults)".to_owned(),
         }

@@ -1,5 +1,5 @@
 //! Extractors whose rejections are `ApiError`s, so a bad body or query is answered (and
-//! counted) like every other error: a body bounded by the configured limit, the query's
+//! counted) like every other error: a body bounded by the configured size and stall limits, the query's
 //! `key=value` pairs, and a validated synthesis request.
 
 use super::error::ApiError;
@@ -8,18 +8,35 @@ use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use bytes::BytesMut;
+use http_body_util::BodyExt;
+use std::time::Duration;
 
-/// The request body, at most `max_body_bytes`.
+/// The request body, at most `max_body_bytes`, each piece arriving within `body_timeout_secs`
+/// of the last (a client that stops sending mid-upload is answered 408 and holds nothing).
 pub struct LimitedBody(pub Bytes);
 
 impl LimitedBody {
     /// Reads `body` up to the limit: for handlers that check their query before the body.
-    pub async fn read(state: &AppState, body: Body) -> Result<Self, ApiError> {
+    pub async fn read(state: &AppState, mut body: Body) -> Result<Self, ApiError> {
         let limit = state.cfg.max_body_bytes;
-        axum::body::to_bytes(body, limit)
-            .await
-            .map(Self)
-            .map_err(|_| ApiError::PayloadTooLarge(format!("the body exceeds {limit} bytes")))
+        let stall = Duration::from_secs_f64(state.cfg.body_timeout_secs);
+        let mut out = BytesMut::new();
+        loop {
+            let frame = match tokio::time::timeout(stall, body.frame()).await {
+                Err(_) => return Err(ApiError::BodyStalled(stall.as_secs_f64())),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => return Err(ApiError::UnreadableBody(e.to_string())),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            if let Ok(data) = frame.into_data() {
+                if out.len() + data.len() > limit {
+                    return Err(ApiError::PayloadTooLarge(format!("the body exceeds {limit} bytes")));
+                }
+                out.extend_from_slice(&data);
+            }
+        }
+        Ok(Self(out.freeze()))
     }
 }
 

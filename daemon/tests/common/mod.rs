@@ -35,13 +35,13 @@ pub async fn send(state: &AppState, req: Request<Body>) -> (u16, axum::http::Hea
     (status, headers, body)
 }
 
-/// Serves `state` on a loopback port of its own; returns the address.
+/// Serves `state` on a loopback port of its own through the daemon's accept loop and the
+/// client limits of its config; returns the address.
 pub async fn serve(state: AppState) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router(state)).await;
-    });
+    let limits = autovoice_daemon::server::Limits::from_config(&state.cfg);
+    tokio::spawn(autovoice_daemon::server::serve(listener, router(state), limits, std::future::pending()));
     addr
 }
 
