@@ -1,12 +1,13 @@
 """Soak load for a running autovoiced: mixed requests at and past its concurrency limit, slow
-clients beside them, and the daemon's RSS and open descriptors sampled as it goes.
+clients beside them, and the daemon's RSS and open descriptors sampled as it goes. Clients honour Retry-After.
 
 usage: soak.py --port PORT --pid PID --minutes N --clients C --out REPORT.json
 
 Per minute: requests and errors by endpoint and status, p50/p95/p99 latency of the requests
 that succeeded; every 5 s: RSS (kB) and open fds. The verdict (exit 1 when it fails): after a
-two-minute warm-up, RSS grows by less than 2 MB a minute (least squares), fds stay under a
-bound, and the last minute's p95 is within 1.5x of the first measured minute's; slow clients
+three-minute warm-up (run the daemon with a small --cache-bytes so the cache is full by then),
+RSS grows by less than 2 MB a minute (least squares), fds stay under a bound, and the computed
+synthesis p95 of the last whole minute is within 1.5x of the second minute's; slow clients
 were all cut by the daemon and no request saw a 5xx other than 503 (overload) or 504.
 """
 import argparse
@@ -57,15 +58,21 @@ def percentile(values, q):
 
 def client(port, stop, stats, start, seed):
     rng = random.Random(seed)
-    upload = tone_wav(1.0)
+    # A handful of uploads: conversions mostly miss the cache (each pitch shift is its own key).
+    uploads = [tone_wav(rng.uniform(0.5, 1.5), freq=rng.uniform(150, 300)) for _ in range(4)]
+    n = 0
     while not stop.is_set():
+        n += 1
         kind = rng.choices(["synthesize", "stream", "convert", "health", "metrics"], [4, 2, 2, 1, 1])[0]
         if kind in ("synthesize", "stream"):
-            body = json.dumps({"text": rng.choice(TEXTS), "speaker_id": rng.choice(["alto", "tenor"]),
+            # One request in five repeats a text (a cache hit); the others are new text.
+            text = rng.choice(TEXTS) if rng.random() < 0.2 else f"Request {seed}-{n}. {rng.choice(TEXTS)}"
+            body = json.dumps({"text": text, "speaker_id": rng.choice(["alto", "bass", "default"]),
                                "stream": kind == "stream"}).encode()
             method, path, ctype = "POST", "/synthesize", "application/json"
         elif kind == "convert":
-            method, path, ctype, body = "POST", "/convert?speaker_id=alto", "audio/wav", upload
+            shift = rng.randint(-600, 600) / 100
+            method, path, ctype, body = "POST", f"/convert?speaker_id=alto&pitch_shift={shift}", "audio/wav", rng.choice(uploads)
         else:
             method, path, ctype, body = "GET", f"/{kind}", None, None
         t0 = time.monotonic()
@@ -76,15 +83,22 @@ def client(port, stop, stats, start, seed):
             resp = conn.getresponse()
             resp.read()
             status = resp.status
+            cache = resp.getheader("x-autovoice-cache")
+            retry = resp.getheader("retry-after")
             conn.close()
         except Exception as e:  # a refused or reset connection is a finding, counted by kind
-            status = type(e).__name__
-        stats.add(int((time.monotonic() - start) // 60), kind, status, time.monotonic() - t0)
+            status, cache, retry = type(e).__name__, None, None
+        # Cached answers take a millisecond: their latency is reported apart from computed ones.
+        endpoint = f"{kind} (cached)" if cache and cache.startswith("hit") else kind
+        stats.add(int((time.monotonic() - start) // 60), endpoint, status, time.monotonic() - t0)
+        if status == 503 and retry:
+            # A well-behaved client waits as told; the load stays past capacity all the same.
+            stop.wait(float(retry))
 
 
 def slow_clients(port, stop, cut, held):
     """Every 45 s: 20 clients dribble headers and 5 never read; count how many the daemon cut
-    (header timeout 10 s, write timeout 30 s: all of them, well before the next round)."""
+    (header and write timeouts 30 s by default: all of them before the next round)."""
     while not stop.is_set():
         socks = []
         for _ in range(20):
@@ -108,6 +122,11 @@ def slow_clients(port, stop, cut, held):
             except OSError:
                 pass
         stop.wait(45)
+        if stop.is_set():
+            # The run ended before this round's limits could run out: not a verdict.
+            for s in socks:
+                s.close()
+            break
         for s in socks:
             # A connection the daemon closed reads as EOF or reset; one it still holds blocks.
             s.setblocking(False)
@@ -143,14 +162,45 @@ def slope(points):
     return sum((x - mx) * (y - my) for x, y in points) / den if den else 0.0
 
 
+def judge(minutes, samples, cut, held):
+    """The verdict on a run's figures (also `--judge REPORT` on a saved report)."""
+    warm = [(s["t"] / 60, s["rss_kb"] / 1024) for s in samples if s["t"] >= 180]
+    growth = slope(warm)
+    # The last minute is cut short by the end of the run; the first is warm-up.
+    whole = minutes[1:-1] if len(minutes) > 2 else minutes
+    p95 = [r["latency"].get("synthesize", {}).get("p95") for r in whole if r["latency"].get("synthesize")]
+    drift = (p95[-1] / p95[0]) if len(p95) >= 2 and p95[0] else None
+    # Keys are "endpoint [(cached)] status".
+    bad = sorted({k for r in minutes for k in r["counts"] if k.rsplit(" ", 1)[1] not in ("200", "503", "504")})
+    verdict = {
+        "rss_growth_mb_per_min_after_warmup": round(growth, 3),
+        "rss_mb_first_last": [round(samples[0]["rss_kb"] / 1024, 1), round(samples[-1]["rss_kb"] / 1024, 1)],
+        "fds_max": max(s["fds"] for s in samples),
+        "synthesize_p95_last_over_first": round(drift, 3) if drift else None,
+        "slow_clients_cut": cut,
+        "slow_clients_still_held_after_45s": held,
+        "unexpected_outcomes": bad,
+    }
+    verdict["pass"] = (growth < 2.0 and verdict["fds_max"] < 200 and (drift is None or drift < 1.5)
+                       and held == 0 and not bad)
+    return verdict
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--pid", type=int, required=True)
+    ap.add_argument("--judge", help="judge a saved report again instead of running")
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--pid", type=int)
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--clients", type=int, default=6)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    if a.judge:
+        r = json.load(open(a.judge))
+        v = judge(r["minutes"], r["samples"], r["verdict"]["slow_clients_cut"],
+                  r["verdict"]["slow_clients_still_held_after_45s"])
+        print(json.dumps(v, indent=1))
+        return 0 if v["pass"] else 1
     stats, stop, start = Stats(), threading.Event(), time.monotonic()
     cut, held = [0], [0]
     threads = [threading.Thread(target=client, args=(a.port, stop, stats, start, i)) for i in range(a.clients)]
@@ -171,22 +221,7 @@ def main():
         for ep, v in stats.minutes[m]["latency"].items():
             row["latency"][ep] = {q: round(percentile(v, p) * 1000) for q, p in (("p50", .5), ("p95", .95), ("p99", .99))}
         minutes.append(row)
-    warm = [(s["t"] / 60, s["rss_kb"] / 1024) for s in samples if s["t"] >= 120]
-    growth = slope(warm)
-    p95 = [r["latency"].get("synthesize", {}).get("p95") for r in minutes[1:] if r["latency"].get("synthesize")]
-    drift = (p95[-1] / p95[0]) if len(p95) >= 2 and p95[0] else None
-    bad = sorted({k for r in minutes for k in r["counts"] if k.split()[1] not in ("200", "503", "504")})
-    verdict = {
-        "rss_growth_mb_per_min_after_warmup": round(growth, 3),
-        "rss_mb_first_last": [round(samples[0]["rss_kb"] / 1024, 1), round(samples[-1]["rss_kb"] / 1024, 1)],
-        "fds_max": max(s["fds"] for s in samples),
-        "synthesize_p95_last_over_first": round(drift, 3) if drift else None,
-        "slow_clients_cut": cut[0],
-        "slow_clients_still_held_after_45s": held[0],
-        "unexpected_outcomes": bad,
-    }
-    verdict["pass"] = (growth < 2.0 and verdict["fds_max"] < 200 and (drift is None or drift < 1.5)
-                       and held[0] == 0 and not bad)
+    verdict = judge(minutes, samples, cut[0], held[0])
     with open(a.out, "w") as f:
         json.dump({"minutes": minutes, "samples": samples, "verdict": verdict}, f, indent=1)
     print(json.dumps(verdict, indent=1))

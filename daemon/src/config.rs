@@ -28,8 +28,9 @@ pub struct Config {
     #[arg(long, env = "AUTOVOICE_MAX_CONNECTIONS", default_value_t = 512)]
     pub max_connections: usize,
     /// Seconds a client has to send a request's headers, byte by byte or not; the same limit
-    /// closes a keep-alive connection that sits idle between requests.
-    #[arg(long, env = "AUTOVOICE_HEADER_TIMEOUT_SECS", default_value_t = 10.0, value_parser = seconds)]
+    /// closes a keep-alive connection that sits idle between requests, so it stays above the
+    /// common scrape intervals (10-15 s) and a scraper's reused connection is not cut under it.
+    #[arg(long, env = "AUTOVOICE_HEADER_TIMEOUT_SECS", default_value_t = 30.0, value_parser = seconds)]
     pub header_timeout_secs: f64,
     /// Seconds a request body may go without a byte arriving; then it is answered 408.
     #[arg(long, env = "AUTOVOICE_BODY_TIMEOUT_SECS", default_value_t = 10.0, value_parser = seconds)]

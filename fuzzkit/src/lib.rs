@@ -143,6 +143,9 @@ pub fn fuzz(
         let _ = std::fs::write(&current, &input);
         if let Err(e) = run_case(&to_worker, &from_worker, &input, target.case_limit) {
             let path = save(target.name, &input);
+            // Saved and reported here: the next run must not take it for a case that killed
+            // the process and save it a second time.
+            let _ = std::fs::remove_file(&current);
             panic!(
                 "fuzz {}: case {cases} fails: {e}\n  input saved as {} (a regression case from now on; \
                  rename it, and keep it once fixed)",

@@ -25,6 +25,9 @@ pub struct Family {
 /// summary suffixes included), else to a family of their own name.
 pub fn parse(text: &str) -> Result<BTreeMap<String, Family>, String> {
     let mut families: BTreeMap<String, Family> = BTreeMap::new();
+    // Where each family's HELP and TYPE were: a second one is the target contradicting itself,
+    // and which one Prometheus keeps is not for check-live to guess.
+    let mut declared: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         let at = |msg: String| format!("line {}: {}: {}", i + 1, excerpt(&msg, false), excerpt(raw, true));
@@ -35,9 +38,19 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Family>, String> {
             let rest = rest.trim_start();
             if let Some(h) = rest.strip_prefix("HELP ") {
                 let (name, help) = h.split_once(' ').unwrap_or((h, ""));
+                if let Some(first) = declared.insert(("HELP", name), i + 1) {
+                    return Err(at(format!(
+                        "a second HELP line for `{name}` (the first is on line {first})"
+                    )));
+                }
                 families.entry(name.to_owned()).or_default().help = Some(unescape_help(help));
             } else if let Some(t) = rest.strip_prefix("TYPE ") {
                 let (name, kind) = t.split_once(' ').ok_or_else(|| at("TYPE without a type".into()))?;
+                if let Some(first) = declared.insert(("TYPE", name), i + 1) {
+                    return Err(at(format!(
+                        "a second TYPE line for `{name}` (the first is on line {first})"
+                    )));
+                }
                 let kind = kind.trim();
                 if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind) {
                     return Err(at(format!("unknown type `{kind}`")));
@@ -176,6 +189,11 @@ mod tests {
             ("x 1\n# TYPE x countr\n", "line 2: unknown type `countr`"),
             ("x{a=\"1\",a=\"2\"} 1\n", "line 1: label `a` appears twice"),
             ("x abc\n", "line 1: invalid value `abc`"),
+            (
+                "# TYPE x counter\n# TYPE x gauge\nx 1\n",
+                "line 2: a second TYPE line for `x` (the first is on line 1)",
+            ),
+            ("# HELP x a\nx 1\n# HELP x b\n", "line 3: a second HELP line for `x` (the first is on line 1)"),
         ] {
             let e = parse(text).expect_err(text);
             assert!(e.starts_with(want), "{e}");

@@ -3,9 +3,8 @@
 //! (flac, lame, oggenc), each decoded to the right rate, length and pitch; and the files that
 //! must still be refused with their own 4xx.
 
-mod common;
+use crate::common::*;
 use autovoice_daemon::wav::{self, WavError};
-use common::*;
 use std::process::Command;
 
 /// A WAV file: `fmt ` with `tag`, then `data` holding `frames` written by `sample`.

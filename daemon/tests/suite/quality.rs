@@ -3,15 +3,13 @@
 //! answer on a sample otherwise, through a bounded queue that drops and counts; speaker
 //! enrollment with persistence; and what the daemon says when the weights are missing.
 
-mod common;
-
+use crate::common::*;
 use autovoice_daemon::AppState;
 use autovoice_daemon::config::Config;
 use autovoice_daemon::speakers::{self, STORE_FILE};
 use autovoice_daemon::wav;
 use axum::body::Body;
 use axum::http::Request;
-use common::*;
 use std::path::Path;
 
 /// A synthesis that asks for its quality with the answer.

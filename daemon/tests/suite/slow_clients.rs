@@ -2,8 +2,7 @@
 //! stop half way and clients that never read must not take the places of other clients, and
 //! each is cut after its documented limit.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,13 +1,12 @@
 //! In-process tests of every endpoint (`router(state).oneshot(request)`), every error type,
 //! and the metrics each request updates.
 
-mod common;
+use crate::common::*;
 use autovoice_daemon::dsp::{Dsp, Engine, estimate_f0};
 use autovoice_daemon::metrics::SPEC_METRICS;
 use autovoice_daemon::wav;
 use axum::body::Body;
 use axum::http::Request;
-use common::*;
 
 #[tokio::test]
 async fn probes_speakers_and_metrics() {

@@ -2,8 +2,7 @@
 //! keeps serving), overload answered at once, and graceful shutdown of the binary on SIGTERM,
 //! idle and under load.
 
-mod common;
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -3,13 +3,11 @@
 //! and speakers, corrupt entries, Redis killed under load and restarted, and a Redis that would
 //! lose speakers refused at start.
 
-mod common;
-
+use crate::common::redis_server::RedisServer;
+use crate::common::*;
 use autovoice_daemon::AppState;
 use autovoice_daemon::config::Config;
 use autovoice_daemon::speakers::{self, Speaker};
-use common::redis_server::RedisServer;
-use common::*;
 use std::time::{Duration, Instant};
 
 fn synth(text: &str, speaker: &str) -> axum::http::Request<axum::body::Body> {

@@ -2,13 +2,12 @@
 //! requests, cancel), the joins (no clicks, continuous F0), the duration against the whole
 //! answer, and slots freed by clients that leave or stop reading.
 
-mod common;
+use crate::common::*;
 use autovoice_daemon::metrics::label::Transport;
 use autovoice_daemon::pipeline::joins::FADE;
 use autovoice_daemon::pipeline::stream::{self, Event};
 use autovoice_daemon::pipeline::{self, SynthesisRequest};
 use autovoice_daemon::{AppState, wav};
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
