@@ -123,16 +123,7 @@ fn check_riff_format(bytes: &[u8]) -> Result<(), WavError> {
         let channels = usize::from(u16::from_le_bytes([body[2], body[3]]));
         let rate = u32::from_le_bytes([body[4], body[5], body[6], body[7]]);
         let block_align = u16::from_le_bytes([body[12], body[13]]);
-        if !(MIN_RATE..=MAX_RATE).contains(&rate) {
-            return Err(WavError::Unsupported(format!(
-                "sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz"
-            )));
-        }
-        if !(1..=MAX_CHANNELS).contains(&channels) {
-            return Err(WavError::Unsupported(format!(
-                "{channels} channels; at most {MAX_CHANNELS} are mixed to mono"
-            )));
-        }
+        within_limits(rate, channels)?;
         if block_align == 0 {
             return Err(WavError::Malformed("the `fmt ` chunk declares a block size of 0".to_owned()));
         }
@@ -190,20 +181,42 @@ fn id3v2_len(bytes: &[u8]) -> usize {
     }
 }
 
+/// The reader `R` over `source`, as the trait object the decoding loop takes.
+fn open<R: symphonia::core::formats::FormatReader + 'static>(
+    source: symphonia::core::io::MediaSourceStream,
+) -> symphonia::core::errors::Result<Box<dyn symphonia::core::formats::FormatReader>> {
+    let reader = R::try_new(source, &symphonia::core::formats::FormatOptions::default())?;
+    Ok(Box::new(reader))
+}
+
+/// The rate and channel count the daemon reads, wherever a file declares them.
+fn within_limits(rate: u32, channels: usize) -> Result<(), WavError> {
+    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Err(WavError::Unsupported(format!(
+            "sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz"
+        )));
+    }
+    if !(1..=MAX_CHANNELS).contains(&channels) {
+        return Err(WavError::Unsupported(format!(
+            "{channels} channels; at most {MAX_CHANNELS} are mixed to mono"
+        )));
+    }
+    Ok(())
+}
+
 fn decode_with_symphonia(bytes: Vec<u8>, lenient: bool) -> Result<Audio, WavError> {
     use symphonia::core::audio::SampleBuffer;
     use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
     use symphonia::core::errors::Error;
-    use symphonia::core::formats::FormatOptions;
     use symphonia::core::io::MediaSourceStream;
 
-    let riff = bytes.starts_with(b"RIFF");
-    if riff {
-        check_riff_format(&bytes)?;
-    }
     // The container is named by the file's first bytes, not searched for: symphonia's probe
     // scans past leading junk for a marker, which let a damaged header through unchecked.
     let kind = Container::of(&bytes)?;
+    let riff = matches!(kind, Container::Wav);
+    if riff {
+        check_riff_format(&bytes)?;
+    }
     let skip = id3v2_len(&bytes);
     let mut source = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
     if skip > 0 {
@@ -211,18 +224,14 @@ fn decode_with_symphonia(bytes: Vec<u8>, lenient: bool) -> Result<Audio, WavErro
         std::io::copy(&mut (&mut source).take(skip as u64), &mut std::io::sink())
             .map_err(|e| WavError::Malformed(format!("truncated ID3 tag: {e}")))?;
     }
-    let options = FormatOptions::default();
-    use symphonia::core::formats::FormatReader;
     use symphonia::default::formats::{FlacReader, MpaReader, OggReader, WavReader};
-    let opened: Result<Box<dyn FormatReader>, Error> = match kind {
-        Container::Wav => WavReader::try_new(source, &options).map(|r| Box::new(r) as Box<dyn FormatReader>),
-        Container::Flac => {
-            FlacReader::try_new(source, &options).map(|r| Box::new(r) as Box<dyn FormatReader>)
-        }
-        Container::Ogg => OggReader::try_new(source, &options).map(|r| Box::new(r) as Box<dyn FormatReader>),
-        Container::Mp3 => MpaReader::try_new(source, &options).map(|r| Box::new(r) as Box<dyn FormatReader>),
+    let opened = match kind {
+        Container::Wav => open::<WavReader>(source),
+        Container::Flac => open::<FlacReader>(source),
+        Container::Ogg => open::<OggReader>(source),
+        Container::Mp3 => open::<MpaReader>(source),
     };
-    let format = opened.map_err(|e| match e {
+    let mut format = opened.map_err(|e| match e {
         // symphonia says "unsupported" for damage too ("missing data chunk"); only a named
         // format or sub-type it does not read is a well-formed file of another kind.
         Error::Unsupported(what) if riff && what.contains("unsupported") => {
@@ -230,7 +239,6 @@ fn decode_with_symphonia(bytes: Vec<u8>, lenient: bool) -> Result<Audio, WavErro
         }
         other => WavError::Malformed(format!("not a readable {} file: {other}", kind.name())),
     })?;
-    let mut format = format;
     let track = format
         .tracks()
         .iter()
@@ -238,18 +246,8 @@ fn decode_with_symphonia(bytes: Vec<u8>, lenient: bool) -> Result<Audio, WavErro
         .ok_or_else(|| WavError::Malformed("the file holds no audio track".to_owned()))?;
     let (track_id, params) = (track.id, track.codec_params.clone());
     let rate = params.sample_rate.ok_or_else(|| WavError::Malformed("no sample rate".to_owned()))?;
-    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
-        return Err(WavError::Unsupported(format!(
-            "sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz"
-        )));
-    }
-    if let Some(ch) = params.channels.map(|c| c.count())
-        && !(1..=MAX_CHANNELS).contains(&ch)
-    {
-        return Err(WavError::Unsupported(format!(
-            "{ch} channels; at most {MAX_CHANNELS} are mixed to mono"
-        )));
-    }
+    // A reader that does not know the channel count yet is checked per packet below.
+    within_limits(rate, params.channels.map_or(1, |c| c.count()))?;
     let mut decoder =
         symphonia::default::get_codecs().make(&params, &DecoderOptions::default()).map_err(|e| {
             WavError::Unsupported(format!("{e}; supported: PCM and float WAV, FLAC, MP3, Ogg Vorbis"))
@@ -274,11 +272,7 @@ fn decode_with_symphonia(bytes: Vec<u8>, lenient: bool) -> Result<Audio, WavErro
         };
         let spec = *decoded.spec();
         let ch = spec.channels.count();
-        if !(1..=MAX_CHANNELS).contains(&ch) {
-            return Err(WavError::Unsupported(format!(
-                "{ch} channels; at most {MAX_CHANNELS} are mixed to mono"
-            )));
-        }
+        within_limits(rate, ch)?;
         if spec.rate != rate {
             return Err(WavError::Unsupported(format!(
                 "the sample rate changes from {rate} to {} Hz",
