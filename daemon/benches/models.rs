@@ -4,7 +4,7 @@
 //! tools/bench_reference.py, which measures torchcrepe and Resemblyzer; scripts/bench-models.sh
 //! runs both and docs/benchmarks.md records the figures.
 
-use autovoice_daemon::dsp::Engine;
+use autovoice_daemon::engine::Preferred as Engine;
 use autovoice_daemon::models::crepe::{Capacity, Crepe, WINDOW};
 use autovoice_daemon::models::speaker::{PARTIAL_FRAMES, SpeakerEncoder};
 use burn::tensor::{Tensor, TensorData};

@@ -36,11 +36,13 @@ fn bench(c: &mut Criterion) {
     group.bench_function("synthesize_utterance", |b| {
         b.iter(|| rt.block_on(synthesize(&state, &req)).expect("synthesis"))
     });
-    let dsp = state.dsp.get().expect("loaded");
+    let engine = state.engine.get().expect("loaded");
     let target = Target { f0: Some(120.0), semitones: 0.0, formant_scale: 0.92 };
-    group.bench_function("convert_utterance", |b| {
-        b.iter(|| transform(dsp, &state.metrics, &audio, target).expect("convert"))
-    });
+    let convert = |audio: &wav::Audio| {
+        autovoice_daemon::on_engine!(engine, s => transform(&s.dsp, &state.metrics, audio, target))
+            .expect("convert")
+    };
+    group.bench_function("convert_utterance", |b| b.iter(|| convert(&audio)));
     group.finish();
     c.bench_function("metrics_render", |b| b.iter(|| state.metrics.render().expect("render")));
 
@@ -53,7 +55,7 @@ fn bench(c: &mut Criterion) {
     let syn = t.elapsed().as_secs_f64() / f64::from(runs);
     let t = Instant::now();
     for _ in 0..runs {
-        transform(dsp, &state.metrics, &audio, target).expect("convert");
+        convert(&audio);
     }
     let conv = t.elapsed().as_secs_f64() / f64::from(runs);
     println!("RTF synthesize: {:.3} ({syn:.3} s for {secs:.2} s)", syn / secs);

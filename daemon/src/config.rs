@@ -107,6 +107,11 @@ pub struct Config {
     /// for a Redis that evicts keys or has no AOF.
     #[arg(long, env = "AUTOVOICE_LOCAL_SPEAKERS")]
     pub local_speakers: bool,
+    /// Compute backend: `auto` takes CUDA when the build has it and a device works and falls
+    /// back to the CPU otherwise (saying why once, in the log and `/ready`); `cuda` refuses to
+    /// start without a working device; `cpu` never touches CUDA.
+    #[arg(long, env = "AUTOVOICE_BACKEND", value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
     /// Start without loading the signal path (the model stays "not loaded"); for alert tests.
     #[arg(long, env = "AUTOVOICE_SKIP_MODELS")]
     pub skip_models: bool,
@@ -146,6 +151,15 @@ pub enum Command {
     /// Asks the daemon at `--listen` (loopback when it listens on every address) for a path and
     /// exits 0 on a 2xx answer: the container healthcheck, with no curl or wget in the image.
     Probe(crate::probe::ProbeArgs),
+}
+
+/// The compute backend asked for (`--backend`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    Auto,
+    Cpu,
+    Cuda,
 }
 
 /// CREPE capacity as a flag value.

@@ -1,7 +1,7 @@
 //! `autovoiced`: the AutoVoice inference daemon.
 
 use autovoice_daemon::config::{Command, Config, TOKEN_ENV};
-use autovoice_daemon::{AppState, dsp, gpu, probe, router, server, speakers};
+use autovoice_daemon::{AppState, gpu, probe, router, server, speakers};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -46,7 +46,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing::info!(backend = dsp::backend_name(), auth = state.token.is_some(), "starting AutoVoice daemon");
+    tracing::info!(auth = state.token.is_some(), "starting AutoVoice daemon");
+    // Chosen before listening, so `--backend cuda` without a device fails the start.
+    if let Err(e) = state.select_backend() {
+        tracing::error!(error = %e, "cannot start");
+        return ExitCode::from(2);
+    }
     if let Err(e) = state.connect_shared().await {
         tracing::error!(error = %e, "cannot start");
         return ExitCode::from(2);

@@ -2,12 +2,14 @@
 //! meant to reach (CREPE) and its similarity to the target speaker (GE2E embeddings), and the
 //! analysis of an enrollment recording (embedding and F0 statistics).
 
-use crate::dsp::{self, Dsp, Engine};
+use crate::dsp::{self, Dsp};
 use crate::models;
 use crate::models::crepe::{self, Crepe};
+use crate::models::kernels::ModelBackend;
 use crate::models::speaker::{self, SpeakerEncoder};
 use crate::speakers::F0Stats;
 use crate::wav::Audio;
+use burn::tensor::backend::Backend;
 
 /// Hop of the CREPE frames used to measure a response: 20 ms keeps measuring cheap against the
 /// transform while a one-second answer still gets 50 frames. Enrollment, where precision
@@ -16,10 +18,10 @@ const MEASURE_HOP: usize = 320;
 /// Resemblyzer's volume target (-30 dBFS, raised only), applied before embedding.
 const TARGET_DBFS: f64 = -30.0;
 
-/// The loaded models.
-pub struct Quality {
-    pub crepe: Crepe<Engine>,
-    pub encoder: SpeakerEncoder<Engine>,
+/// The loaded models, on the engine's backend.
+pub struct Quality<B: ModelBackend> {
+    pub crepe: Crepe<B>,
+    pub encoder: SpeakerEncoder<B>,
 }
 
 /// What one measurement found.
@@ -34,7 +36,7 @@ pub struct Measured {
 }
 
 /// `audio` at 16 kHz, the models' rate.
-pub fn to_16k(dsp: &Dsp<Engine>, audio: &Audio) -> Vec<f32> {
+pub fn to_16k<B: Backend>(dsp: &Dsp<B>, audio: &Audio) -> Vec<f32> {
     if audio.sample_rate == crepe::SAMPLE_RATE {
         return audio.samples.clone();
     }
@@ -56,9 +58,9 @@ pub fn normalize_volume(wav: &[f32]) -> Vec<f32> {
     wav.iter().map(|v| v * gain).collect()
 }
 
-impl Quality {
+impl<B: ModelBackend> Quality<B> {
     /// Median F0 of the voiced frames of `audio`, Hz.
-    pub fn f0(&self, dsp: &Dsp<Engine>, audio: &Audio) -> Option<f64> {
+    pub fn f0(&self, dsp: &Dsp<B>, audio: &Audio) -> Option<f64> {
         models::track(&self.crepe, &to_16k(dsp, audio), MEASURE_HOP).voiced_median(models::VOICED)
     }
 
@@ -71,7 +73,7 @@ impl Quality {
     /// speaker's embedding.
     pub fn measure(
         &self,
-        dsp: &Dsp<Engine>,
+        dsp: &Dsp<B>,
         out: &Audio,
         expected_f0: Option<f64>,
         embedding: Option<&[f32]>,
@@ -88,12 +90,7 @@ impl Quality {
 
     /// Embedding and F0 statistics of an enrollment recording; `None` for the statistics when
     /// fewer than `min_voiced` frames are voiced.
-    pub fn analyse(
-        &self,
-        dsp: &Dsp<Engine>,
-        audio: &Audio,
-        min_voiced: usize,
-    ) -> (Vec<f32>, Option<F0Stats>) {
+    pub fn analyse(&self, dsp: &Dsp<B>, audio: &Audio, min_voiced: usize) -> (Vec<f32>, Option<F0Stats>) {
         let wav = to_16k(dsp, audio);
         let track = models::track(&self.crepe, &wav, models::PITCH_HOP);
         let voiced = track.voiced(models::VOICED);

@@ -1,5 +1,5 @@
 //! Probes and metrics: `/health` (the process answers), `/ready` (the signal path and both
-//! neural models are loaded; it also reports the cache and Redis, which never fail it) and `/metrics` (the spec's families, text format).
+//! neural models are loaded; it also reports the compute backend, the cache and Redis, which never fail it) and `/metrics` (the spec's families, text format).
 
 use super::error::ApiError;
 use crate::state::{AppState, ModelStatus};
@@ -39,11 +39,24 @@ async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
         status.iter().map(|(m, _)| (m.as_str().to_owned(), "loaded".into())).collect();
     Ok(axum::Json(serde_json::json!({
         "status": "ready",
-        "backend": crate::dsp::backend_name(),
+        "backend": backend_state(&state),
         "models": models,
         "cache": cache_state(&state),
     }))
     .into_response())
+}
+
+/// The compute backend: what runs, what was asked for, the device, and why the CPU runs when
+/// CUDA could have been wanted.
+fn backend_state(state: &AppState) -> serde_json::Value {
+    let running = state.engine.get().map(|e| e.backend().as_str());
+    let selection = state.backend();
+    serde_json::json!({
+        "name": running,
+        "requested": selection.map(|s| s.requested),
+        "device": selection.and_then(|s| s.device.as_deref()),
+        "reason": selection.and_then(|s| s.reason.as_deref()),
+    })
 }
 
 /// The cache and speaker store as `/ready` reports them. Redis being down never fails

@@ -1,7 +1,7 @@
 //! The voice transform as burn tensor operations: STFT/iSTFT through a DFT basis, phase-vocoder
 //! pitch shifting with spectral-envelope (formant) correction, windowed-sinc resampling,
 //! loudness normalisation and F0 estimation. Generic over the backend, so the same code runs on
-//! the CPU (ndarray) and, with `--features cuda`, on the GPU.
+//! the CPU (ndarray) and, with `--features cuda`, on the GPU (`engine` chooses).
 
 mod resample;
 mod shift;
@@ -12,17 +12,6 @@ pub use shift::estimate_f0;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-
-/// The backend the daemon runs on: CUDA when built with `--features cuda`, CPU otherwise.
-#[cfg(feature = "cuda")]
-pub type Engine = burn::backend::Cuda;
-#[cfg(not(feature = "cuda"))]
-pub type Engine = burn::backend::NdArray<f32>;
-
-/// Human-readable backend name for the start-up log and `/ready`.
-pub fn backend_name() -> &'static str {
-    if cfg!(feature = "cuda") { "cuda" } else { "cpu (ndarray)" }
-}
 
 /// Analysis parameters and precomputed DFT bases, built once and reused for every request.
 pub struct Dsp<B: Backend> {

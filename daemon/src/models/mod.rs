@@ -11,12 +11,9 @@ pub mod speaker;
 pub mod torch_legacy;
 pub mod weights;
 
-use crate::dsp::Engine;
-use crepe::{Capacity, Crepe};
+use crepe::Crepe;
 use decode::Decoder;
 use kernels::ModelBackend;
-use speaker::SpeakerEncoder;
-use std::path::Path;
 pub use weights::{FETCH_HINT, LoadError};
 
 /// Hop between CREPE frames: 10 ms, torchcrepe's default.
@@ -35,14 +32,4 @@ pub fn track<B: ModelBackend>(crepe: &Crepe<B>, audio16k: &[f32], hop: usize) ->
 /// Median F0 (Hz) of the voiced 10 ms frames of 16 kHz audio, or `None` when nothing is voiced.
 pub fn median_f0<B: ModelBackend>(crepe: &Crepe<B>, audio16k: &[f32]) -> Option<f64> {
     track(crepe, audio16k, PITCH_HOP).voiced_median(VOICED)
-}
-
-/// Loads CREPE of `capacity` from `dir`.
-pub fn load_crepe(dir: &Path, capacity: Capacity) -> Result<Crepe<Engine>, LoadError> {
-    Crepe::load(&dir.join(capacity.file()), capacity, &Default::default())
-}
-
-/// Loads the speaker encoder from `dir`.
-pub fn load_speaker(dir: &Path) -> Result<SpeakerEncoder<Engine>, LoadError> {
-    SpeakerEncoder::load(&dir.join(speaker::FILE), &Default::default())
 }

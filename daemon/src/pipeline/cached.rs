@@ -58,11 +58,11 @@ impl Fields {
 }
 
 /// What every key of this process shares: code, backend, front end and models.
-pub fn fingerprint(espeak_version: &str, weights: &[u8], measuring: bool) -> [u8; 32] {
+pub fn fingerprint(backend: &str, espeak_version: &str, weights: &[u8], measuring: bool) -> [u8; 32] {
     let mut f = Fields::new("fingerprint");
     f.bytes(env!("CARGO_PKG_VERSION").as_bytes())
         .bytes(SOURCE_HASH.as_bytes())
-        .bytes(crate::dsp::backend_name().as_bytes())
+        .bytes(backend.as_bytes())
         .bytes(espeak_version.as_bytes())
         .bytes(weights)
         .bytes(&[u8::from(measuring)])
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn keys_change_with_everything_that_decides_the_bytes() {
-        let fp = fingerprint("espeak-ng 1.51", b"weights", true);
+        let fp = fingerprint("cpu", "espeak-ng 1.51", b"weights", true);
         let spk = |f0: f32, formant: f32| {
             SpeakerEntry::for_key(crate::speakers::Speaker {
                 id: "alto".into(),
@@ -140,11 +140,16 @@ mod tests {
         assert_ne!(base, synthesis_key(&fp, "Hello.", &b), "a changed target F0 is a miss");
         assert_ne!(base, synthesis_key(&fp, "Hello.", &c), "a changed formant scale is a miss");
         for other in [
-            fingerprint("espeak-ng 1.52", b"weights", true),
-            fingerprint("espeak-ng 1.51", b"other weights", true),
-            fingerprint("espeak-ng 1.51", b"weights", false),
+            fingerprint("cuda", "espeak-ng 1.51", b"weights", true),
+            fingerprint("cpu", "espeak-ng 1.52", b"weights", true),
+            fingerprint("cpu", "espeak-ng 1.51", b"other weights", true),
+            fingerprint("cpu", "espeak-ng 1.51", b"weights", false),
         ] {
-            assert_ne!(base, synthesis_key(&other, "Hello.", &a), "a new front end or model is a miss");
+            assert_ne!(
+                base,
+                synthesis_key(&other, "Hello.", &a),
+                "a new backend, front end or model is a miss"
+            );
         }
         let conv = convert_key(&fp, b"RIFF...", Some(&a), 0.0);
         assert_ne!(conv, convert_key(&fp, b"RIFF...", Some(&a), 2.0), "a changed pitch shift is a miss");

@@ -8,6 +8,7 @@ use super::request::EnrollRequest;
 use super::run::{admitted, blocking};
 use super::voice::step;
 use crate::metrics::label::Operation;
+use crate::on_engine;
 use crate::speakers::{Enrolled, Speaker};
 use crate::state::{AppState, SpeakerEntry};
 use crate::wav;
@@ -44,10 +45,11 @@ pub async fn enroll(
     let analysed = admitted(
         state,
         blocking(move || {
-            let (Some(dsp), Some(q)) = (st.dsp.get(), st.quality.get()) else {
-                return Err(PipelineError::NotReady);
-            };
-            step(&st.metrics, Operation::Measure, || Ok(q.analyse(dsp, &audio, MIN_VOICED_FRAMES)))
+            let engine = st.engine.get().ok_or(PipelineError::NotReady)?;
+            on_engine!(engine, s => {
+                let q = s.quality().ok_or(PipelineError::NotReady)?;
+                step(&st.metrics, Operation::Measure, || Ok(q.analyse(&s.dsp, &audio, MIN_VOICED_FRAMES)))
+            })
         }),
     );
     let (embedding, stats) = analysed.await?;

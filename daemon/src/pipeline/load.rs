@@ -4,13 +4,17 @@
 use super::cached;
 use super::frontend;
 use super::voice::{Target, transform};
-use crate::dsp::{self, Dsp, Engine};
+use crate::dsp::Dsp;
+use crate::engine::{Engine, Stack};
 use crate::metrics::Metrics;
 use crate::metrics::label::Model;
-use crate::quality::{self, Quality};
+use crate::models::kernels::ModelBackend;
+use crate::on_engine;
+use crate::quality;
 use crate::speakers::Speaker;
 use crate::state::{AppState, ModelStatus};
 use crate::wav::Audio;
+use burn::tensor::backend::Backend;
 use std::path::Path;
 
 /// The sentence a built-in speaker's target embedding is computed from.
@@ -23,32 +27,37 @@ impl AppState {
     /// Missing weights leave those models "failed" with the fetch hint; the signal path still
     /// serves. Blocking: call from a blocking thread.
     pub fn load_models(&self) {
-        let d = Dsp::<Engine>::new(Default::default(), 1024, 256);
-        let warm: Vec<f32> = (0..4096).map(|i| (i as f32 * 0.06).sin() * 0.3).collect();
-        let _ = dsp::to_vec(d.pitch_shift(d.tensor(&warm), 1.5, 1.0));
+        let selection = match self.select_backend() {
+            Ok(s) => s.clone(),
+            Err(e) => {
+                tracing::error!(error = %e, "signal path not loaded");
+                self.set_status(Model::SignalPath, ModelStatus::Failed(e.to_string()));
+                return;
+            }
+        };
+        let engine = Engine::build(&selection);
         let espeak = espeak_version(&self.cfg.espeak);
-        self.set_fingerprint(cached::fingerprint(&espeak, b"", false));
-        if self.dsp.set(d).is_ok() {
-            self.set_status(Model::SignalPath, ModelStatus::Loaded);
-            tracing::info!(backend = dsp::backend_name(), "signal path loaded and warmed up");
+        let backend = selection.backend.as_str();
+        self.set_fingerprint(cached::fingerprint(backend, &espeak, b"", false));
+        if self.engine.set(engine).is_err() {
+            return;
         }
+        self.set_status(Model::SignalPath, ModelStatus::Loaded);
+        tracing::info!(backend, "signal path loaded and warmed up");
+        let Some(engine) = self.engine.get() else { return };
         let dir = &self.cfg.models_dir;
-        let crepe = crate::models::load_crepe(dir, self.cfg.crepe_capacity.into());
-        let encoder = crate::models::load_speaker(dir);
-        for (model, result) in
-            [(Model::Crepe, crepe.as_ref().err()), (Model::SpeakerEncoder, encoder.as_ref().err())]
-        {
-            if let Some(e) = result {
+        let loaded = engine.load_quality(dir, self.cfg.crepe_capacity.into());
+        for (model, error) in [(Model::Crepe, &loaded.crepe), (Model::SpeakerEncoder, &loaded.encoder)] {
+            if let Some(e) = error {
                 tracing::error!(model = model.as_str(), error = %e, "model not loaded");
                 self.set_status(model, ModelStatus::Failed(e.to_string()));
             }
         }
-        if let (Ok(crepe), Ok(encoder)) = (crepe, encoder) {
-            let _ = self.quality.set(Quality { crepe, encoder });
-            self.embed_builtin_speakers();
+        if engine.has_quality() {
+            self.embed_builtin_speakers(engine);
             let weights =
                 weights_digest(dir, &[self.cfg.crepe_capacity_file(), crate::models::speaker::FILE]);
-            self.set_fingerprint(cached::fingerprint(&espeak, &weights, !self.cfg.no_quality));
+            self.set_fingerprint(cached::fingerprint(backend, &espeak, &weights, !self.cfg.no_quality));
             self.set_status(Model::Crepe, ModelStatus::Loaded);
             self.set_status(Model::SpeakerEncoder, ModelStatus::Loaded);
             tracing::info!(dir = %dir.display(), "CREPE and speaker encoder loaded");
@@ -56,15 +65,19 @@ impl AppState {
     }
 
     /// Gives each speaker without an embedding the embedding of its reference utterance.
-    fn embed_builtin_speakers(&self) {
-        let (Some(dsp), Some(q)) = (self.dsp.get(), self.quality.get()) else { return };
+    fn embed_builtin_speakers(&self, engine: &Engine) {
+        on_engine!(engine, s => self.embed_builtin_speakers_on(s));
+    }
+
+    fn embed_builtin_speakers_on<B: ModelBackend>(&self, stack: &Stack<B>) {
+        let Some(q) = stack.quality() else { return };
         for entry in self.speaker_list() {
             if entry.embedding.get().is_some() {
                 continue;
             }
-            match reference_utterance(&self.cfg.espeak, dsp, &entry.speaker) {
+            match reference_utterance(&self.cfg.espeak, &stack.dsp, &entry.speaker) {
                 Ok(audio) => {
-                    let _ = entry.embedding.set(q.embed(&quality::to_16k(dsp, &audio)));
+                    let _ = entry.embedding.set(q.embed(&quality::to_16k(&stack.dsp, &audio)));
                 }
                 Err(e) => tracing::warn!(speaker = %entry.speaker.id, error = %e, "no reference embedding"),
             }
@@ -75,9 +88,9 @@ impl AppState {
 /// A built-in speaker's reference utterance: the reference sentence through the speaker's
 /// front-end voice and transform. Uses scratch metrics so start-up work is not counted as
 /// traffic.
-pub fn reference_utterance(
+pub fn reference_utterance<B: Backend>(
     espeak: &Path,
-    dsp: &Dsp<Engine>,
+    dsp: &Dsp<B>,
     speaker: &Speaker,
 ) -> Result<Audio, Box<dyn std::error::Error + Send + Sync>> {
     let scratch = Metrics::new()?;

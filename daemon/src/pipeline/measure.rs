@@ -8,6 +8,7 @@ use super::run::blocking;
 use super::voice::{self, Target};
 use crate::answer::{Answer, Output, Report};
 use crate::metrics::label::{Operation, Task};
+use crate::on_engine;
 use crate::quality::Measured;
 use crate::state::{AppState, SpeakerEntry};
 use crate::wav::{self, Audio};
@@ -24,7 +25,7 @@ pub struct Goal {
 
 /// Whether anything can be measured: measuring is on and the models are loaded.
 fn possible(st: &AppState) -> bool {
-    !st.cfg.no_quality && st.dsp.get().is_some() && st.quality.get().is_some()
+    !st.cfg.no_quality && st.is_ready()
 }
 
 /// Measures `out` (made from `input` towards `target`) now; `None` when measuring is off or
@@ -40,15 +41,17 @@ pub fn now(
     if st.cfg.no_quality {
         return None;
     }
-    let (dsp, q) = (st.dsp.get()?, st.quality.get()?);
     let start = Instant::now();
     let shift = 2f64.powf(f64::from(target.semitones) / 12.0);
-    let expected = match &goal.speaker {
-        Some(s) => Some(f64::from(s.speaker.target_f0) * shift),
-        None => input.and_then(|i| q.f0(dsp, i)).map(|f| f * shift),
-    };
     let embedding = goal.speaker.as_ref().and_then(|s| s.embedding.get()).map(Vec::as_slice);
-    let m = q.measure(dsp, out, expected, embedding);
+    let m = on_engine!(st.engine.get()?, s => {
+        let q = s.quality()?;
+        let expected = match &goal.speaker {
+            Some(entry) => Some(f64::from(entry.speaker.target_f0) * shift),
+            None => input.and_then(|i| q.f0(&s.dsp, i)).map(|f| f * shift),
+        };
+        q.measure(&s.dsp, out, expected, embedding)
+    });
     voice::record(&st.metrics, Operation::Measure, start, true);
     if let Some(c) = m.pitch_error_cents {
         st.metrics.pitch_error_cents.get(goal.task).observe(c);

@@ -17,6 +17,7 @@ use super::voice::{self, INTERNAL_RATE};
 use crate::answer::{Output, Report};
 use crate::cache::Source;
 use crate::metrics::label::{Operation, Task, Transport};
+use crate::on_engine;
 use crate::state::{AppState, SpeakerEntry};
 use crate::wav::{self, Audio};
 use bytes::Bytes;
@@ -155,8 +156,8 @@ async fn produce(
         let (mut front, state) = (front?, st.clone());
         let pause = take_pause(&mut front.samples, piece.end == End::Cut);
         let (out, report) = blocking(move || {
-            let dsp = state.dsp.get().ok_or(PipelineError::NotReady)?;
-            voice::transform(dsp, &state.metrics, &front, target)
+            let engine = state.engine.get().ok_or(PipelineError::NotReady)?;
+            on_engine!(engine, s => voice::transform(&s.dsp, &state.metrics, &front, target))
         })
         .await?;
         f0s.extend(report.source_f0);

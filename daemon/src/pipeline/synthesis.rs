@@ -12,6 +12,7 @@ use super::run::{admitted, blocking};
 use super::voice::{self, Target, step};
 use crate::answer::{Answer, Output};
 use crate::metrics::label::{Operation, Task};
+use crate::on_engine;
 use crate::state::{AppState, SpeakerEntry};
 use crate::wav::{self, Audio};
 use bytes::Bytes;
@@ -135,8 +136,9 @@ async fn transform_and_encode(
 ) -> Result<Output, PipelineError> {
     let st = state.clone();
     let (output, later) = blocking(move || {
-        let dsp = st.dsp.get().ok_or(PipelineError::NotReady)?;
-        let (out, mut report) = voice::transform(dsp, &st.metrics, &audio, target)?;
+        let engine = st.engine.get().ok_or(PipelineError::NotReady)?;
+        let (out, mut report) =
+            on_engine!(engine, s => voice::transform(&s.dsp, &st.metrics, &audio, target))?;
         if quality == QualityMode::Sync {
             report.measured = measure::now(&st, Some(&audio), &out, target, &goal);
         }

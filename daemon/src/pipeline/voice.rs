@@ -3,10 +3,11 @@
 
 use super::error::PipelineError;
 pub use crate::answer::Report;
-use crate::dsp::{self, Dsp, Engine};
+use crate::dsp::{self, Dsp};
 use crate::metrics::Metrics;
 use crate::metrics::label::{Operation, Success};
 use crate::wav::Audio;
+use burn::tensor::backend::Backend;
 use std::time::Instant;
 
 /// The rate the signal path runs at and the daemon answers with (espeak-ng's native rate).
@@ -40,8 +41,8 @@ pub fn step<T, E>(m: &Metrics, op: Operation, f: impl FnOnce() -> Result<T, E>) 
 }
 
 /// Transforms `audio` towards `target` at the internal rate; each step is timed.
-pub fn transform(
-    dsp: &Dsp<Engine>,
+pub fn transform<B: Backend>(
+    dsp: &Dsp<B>,
     m: &Metrics,
     audio: &Audio,
     target: Target,

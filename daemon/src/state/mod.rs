@@ -10,11 +10,10 @@ pub use registry::SpeakerEntry;
 use crate::answer::Output;
 use crate::cache::Cache;
 use crate::config::Config;
-use crate::dsp::{Dsp, Engine};
+use crate::engine::{Engine, Selection, Unavailable};
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
-use crate::metrics::label::Model;
-use crate::quality::Quality;
+use crate::metrics::label::{Backend, Model};
 use crate::shared::Redis;
 use crate::shared::speakers::SharedSpeakers;
 use crate::speakers::{Enrolled, Speaker, Store};
@@ -37,8 +36,10 @@ pub enum ModelStatus {
 pub struct Inner {
     pub cfg: Config,
     pub metrics: Metrics,
-    pub dsp: OnceLock<Dsp<Engine>>,
-    pub quality: OnceLock<Quality>,
+    /// The backend, once chosen (`select_backend`).
+    backend: OnceLock<Selection>,
+    /// The signal path and, once loaded, the neural models.
+    pub engine: OnceLock<Engine>,
     speakers: RwLock<Vec<Arc<SpeakerEntry>>>,
     builtin: usize,
     /// Enrolled speakers as persisted in the file store; the lock also serialises enrollments.
@@ -135,8 +136,8 @@ impl AppState {
             fingerprint: RwLock::new(None),
             cfg,
             metrics,
-            dsp: OnceLock::new(),
-            quality: OnceLock::new(),
+            backend: OnceLock::new(),
+            engine: OnceLock::new(),
             speakers: RwLock::new(entries),
             builtin,
             enrolled: Mutex::new(enrolled),
@@ -191,12 +192,40 @@ impl AppState {
 
     /// The signal path is loaded: requests can be served.
     pub fn can_serve(&self) -> bool {
-        self.dsp.get().is_some()
+        self.engine.get().is_some()
     }
 
     /// Everything is loaded, the quality models included.
     pub fn is_ready(&self) -> bool {
-        self.can_serve() && self.quality.get().is_some()
+        self.engine.get().is_some_and(Engine::has_quality)
+    }
+
+    /// Chooses the compute backend (`--backend`, probing CUDA) the first time it is called and
+    /// returns that choice ever after: the reason for a fallback is logged once, and the
+    /// `autovoice_compute_backend` gauge marks the backend in use.
+    pub fn select_backend(&self) -> Result<&Selection, Unavailable> {
+        if let Some(s) = self.backend.get() {
+            return Ok(s);
+        }
+        let chosen = crate::engine::select(self.cfg.backend)?;
+        let s = self.backend.get_or_init(|| chosen);
+        for b in Backend::ALL {
+            self.metrics.compute_backend.get(b).set(i64::from(b == s.backend));
+        }
+        match &s.reason {
+            Some(why) => {
+                tracing::warn!(backend = s.backend.as_str(), reason = %why, "compute backend chosen")
+            }
+            None => {
+                tracing::info!(backend = s.backend.as_str(), device = ?s.device, "compute backend chosen")
+            }
+        }
+        Ok(s)
+    }
+
+    /// The backend chosen, once `select_backend` has run.
+    pub fn backend(&self) -> Option<&Selection> {
+        self.backend.get()
     }
 
     /// The cache-key fingerprint, once the signal path is loaded.

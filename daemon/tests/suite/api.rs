@@ -2,7 +2,8 @@
 //! and the metrics each request updates.
 
 use crate::common::*;
-use autovoice_daemon::dsp::{Dsp, Engine, estimate_f0};
+use autovoice_daemon::dsp::{Dsp, estimate_f0};
+use autovoice_daemon::engine::Cpu as Engine;
 use autovoice_daemon::metrics::SPEC_METRICS;
 use autovoice_daemon::wav;
 use axum::body::Body;
@@ -15,7 +16,7 @@ async fn probes_speakers_and_metrics() {
     assert_eq!((s, json(&b)["status"].as_str()), (200, Some("ok")));
     let (s, _, b) = send(&state, get("/ready")).await;
     assert_eq!(s, 200);
-    assert_eq!(json(&b)["backend"], "cpu (ndarray)");
+    assert_eq!(json(&b)["backend"]["name"], "cpu");
     let (s, _, b) = send(&state, get("/speakers")).await;
     assert_eq!(s, 200);
     let list = json(&b);

@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod backend;
 mod cache;
 mod dsp;
 mod durability;

@@ -3,7 +3,7 @@
 //! and outputs `tools/model_reference.py` wrote to `tests/fixtures/models/`. The weights come
 //! from `scripts/fetch-models.sh` (run by scripts/setup.sh); a missing file fails with that hint.
 
-use autovoice_daemon::dsp::Engine;
+use autovoice_daemon::engine::Cpu as Engine;
 use autovoice_daemon::models::crepe::{self, BINS, Capacity, Crepe};
 use autovoice_daemon::models::decode::{self, Decoder};
 use autovoice_daemon::models::mel::MelFrontEnd;

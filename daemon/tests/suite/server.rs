@@ -232,7 +232,9 @@ fn the_binary_shuts_down_cleanly_on_sigterm() {
         log.lines().map(|l| serde_json::from_str(l).expect("every log line is JSON")).collect();
     assert!(lines.iter().any(|l| l["fields"]["message"] == "shut down cleanly"), "{log}");
     assert!(
-        lines.iter().any(|l| l["fields"]["backend"] == "cpu (ndarray)"),
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "compute backend chosen" && l["fields"]["backend"] == "cpu"),
         "backend logged at start: {log}"
     );
 }

@@ -69,17 +69,19 @@ async fn pieces_join_without_clicks_at_continuous_pitch_and_last_as_long_as_the_
     }
 
     // Each piece reaches the alto's F0 (CREPE), so the pitch carries on across every join.
-    let (dsp, q) = (state.dsp.get().expect("dsp"), state.quality.get().expect("models"));
     let mut bounds = vec![0];
     bounds.extend(&joins);
     bounds.push(x.len());
-    let f0s: Vec<f64> = bounds
-        .windows(2)
-        .map(|w| {
-            let piece = wav::Audio { samples: x[w[0]..w[1]].to_vec(), sample_rate: streamed.sample_rate };
-            q.f0(dsp, &piece).expect("voiced")
-        })
-        .collect();
+    let f0s: Vec<f64> = autovoice_daemon::on_engine!(state.engine.get().expect("engine"), s => {
+        let q = s.quality().expect("models");
+        bounds
+            .windows(2)
+            .map(|w| {
+                let piece = wav::Audio { samples: x[w[0]..w[1]].to_vec(), sample_rate: streamed.sample_rate };
+                q.f0(&s.dsp, &piece).expect("voiced")
+            })
+            .collect()
+    });
     // Every piece is pulled to the same target, so no join moves the voice by more than the
     // spread of the pieces around it (under two semitones; 179-190 Hz measured).
     for (i, f0) in f0s.iter().enumerate() {

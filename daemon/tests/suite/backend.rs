@@ -1,0 +1,142 @@
+//! The compute backend chosen at start-up: reported in `/ready`, the `autovoice_compute_backend`
+//! gauge and one log line, and the fallback to the CPU. These machines have no GPU, so in a
+//! `--features cuda` build (`scripts/check-cuda-fallback.sh`) the same tests prove the
+//! fallback: CUDA is probed for real, fails, and the daemon serves on the CPU saying why.
+
+use crate::common::{get, json, metric, send, state_with};
+use autovoice_daemon::config::BackendChoice;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../models");
+
+fn expected_reason() -> serde_json::Value {
+    if cfg!(feature = "cuda") { "CUDA unavailable: ".into() } else { serde_json::Value::Null }
+}
+
+#[tokio::test]
+async fn ready_and_the_gauge_name_the_backend_and_why_it_is_not_cuda() {
+    let state = state_with(|_| {}, None, true);
+    let (status, _, body) = send(&state, get("/ready")).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let backend = &json(&body)["backend"];
+    assert_eq!(backend["requested"], "auto", "{backend}");
+    if backend["name"] == "cuda" {
+        // A CUDA build on a machine with a working GPU: no fallback to explain.
+        assert!(cfg!(feature = "cuda") && has_gpu(), "{backend}");
+        assert!(backend["device"].is_string() && backend["reason"].is_null(), "{backend}");
+        assert_eq!(metric(&state, r#"autovoice_compute_backend{backend="cuda"}"#), 1.0);
+        return;
+    }
+    assert_eq!(backend["name"], "cpu", "{backend}");
+    assert_eq!(backend["device"], serde_json::Value::Null, "{backend}");
+    match expected_reason() {
+        serde_json::Value::String(prefix) => {
+            let reason = backend["reason"].as_str().unwrap_or_default();
+            assert!(reason.starts_with(&prefix) && reason.len() > prefix.len(), "{backend}");
+        }
+        none => assert_eq!(backend["reason"], none, "{backend}"),
+    }
+    assert_eq!(metric(&state, r#"autovoice_compute_backend{backend="cpu"}"#), 1.0);
+    assert_eq!(metric(&state, r#"autovoice_compute_backend{backend="cuda"}"#), 0.0);
+    let text = state.metrics.render().expect("render");
+    assert!(text.contains(r#"autovoice_compute_backend{backend="cuda"} 0"#), "both series exported");
+}
+
+#[tokio::test]
+async fn asking_for_the_cpu_never_probes_and_says_so() {
+    let state = state_with(|c| c.backend = BackendChoice::Cpu, None, true);
+    let (status, _, body) = send(&state, get("/ready")).await;
+    assert_eq!(status, 200);
+    let backend = &json(&body)["backend"];
+    assert_eq!((backend["name"].as_str(), backend["requested"].as_str()), (Some("cpu"), Some("cpu")));
+    assert_eq!(backend["reason"], "--backend cpu");
+}
+
+/// Whether this machine has an NVIDIA driver with a device node; the refusal and fallback
+/// tests are for machines without.
+fn has_gpu() -> bool {
+    std::path::Path::new("/dev/nvidiactl").exists()
+}
+
+#[test]
+fn requiring_cuda_without_a_device_refuses_to_start_with_the_reason() {
+    if has_gpu() && cfg!(feature = "cuda") {
+        eprintln!("a GPU is present: `--backend cuda` would start; nothing to refuse");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let out = Command::new(env!("CARGO_BIN_EXE_autovoiced"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--models-dir", MODELS, "--backend", "cuda"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stdout);
+    let line: serde_json::Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "cannot start")
+        .unwrap_or_else(|| panic!("no start error in {log}"));
+    let error = line["fields"]["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("--backend cuda: "), "{error}");
+    if !cfg!(feature = "cuda") {
+        assert!(error.contains("rebuild with `--features cuda`"), "{error}");
+    }
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "it never listened");
+}
+
+#[test]
+fn the_binary_logs_its_choice_once_and_exports_it() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_autovoiced"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--models-dir", MODELS])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    let metrics = loop {
+        if let Some(text) = http_get(port, "/metrics") {
+            break text;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the daemon did not answer");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Serving starts while the models load: wait for them, then stop it.
+    while http_get(port, "/ready").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
+        assert!(start.elapsed() < Duration::from_secs(120), "never ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(child.wait().expect("wait").success());
+    let (mut log, mut err) = (String::new(), String::new());
+    child.stdout.take().expect("stdout").read_to_string(&mut log).expect("log");
+    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("stderr");
+    let on = if has_gpu() && cfg!(feature = "cuda") { "cuda" } else { "cpu" };
+    assert!(metrics.contains(&format!("autovoice_compute_backend{{backend=\"{on}\"}} 1")), "{metrics}");
+    let chosen: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "compute backend chosen")
+        .collect();
+    assert_eq!(chosen.len(), 1, "the choice is logged once: {log}");
+    assert_eq!(chosen[0]["fields"]["backend"], on);
+    if on == "cpu" && cfg!(feature = "cuda") {
+        assert_eq!(chosen[0]["level"], "WARN", "a fallback is a warning: {}", chosen[0]);
+        assert!(chosen[0]["fields"]["reason"].as_str().is_some_and(|r| r.starts_with("CUDA unavailable: ")));
+    }
+    // The CUDA runtime's panic, caught by the probe, is not printed.
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// One `GET` with `Connection: close`: the whole answer, or `None` when nothing answers.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    (!out.is_empty()).then_some(out)
+}
