@@ -16,7 +16,20 @@ stage() { # name command...
   if [ -n "${AVCTL_TEST_TIMES:-}" ]; then echo "$name $((SECONDS - start))" >> "$AVCTL_TEST_TIMES"; fi
 }
 
-stage setup bash scripts/setup.sh
+stage setup-system bash scripts/setup.sh system
+# The rest of the setup (pip and npm installs, the Grafana schemas, the model weights: mostly
+# downloads and unpacking) runs beside the build, which needs none of it; the tests wait for it.
+setup_log=$(mktemp)
+bash scripts/setup.sh tools > "$setup_log" 2>&1 &
+setup_pid=$!
+trap 'kill "$setup_pid" 2>/dev/null || true; rm -f "$setup_log"' EXIT
+setup_tools() {
+  local rc=0
+  wait "$setup_pid" || rc=$?
+  cat "$setup_log"
+  if [ "$rc" -ne 0 ]; then echo "test.sh: scripts/setup.sh tools failed (exit $rc)" >&2; fi
+  return "$rc"
+}
 stage fmt cargo fmt --all -- --check
 # Clippy runs inside the one release build instead of a second (check) compile of the
 # workspace: clippy-driver wraps rustc for the workspace's own crates only (dependencies compile
@@ -33,6 +46,7 @@ export RUSTC_WORKSPACE_WRAPPER=$clippy_driver CLIPPY_ARGS=-Dwarnings
 # `--workspace` with the same flags everywhere below, so no step re-resolves features and
 # rebuilds a dependency; `cargo test` builds avctl's and autovoiced's binaries for their tests.
 stage clippy-and-build cargo test --workspace --release --locked --all-targets --no-run
+stage setup-tools setup_tools
 stage tests cargo test --workspace --release --locked
 stage validate ./target/release/avctl validate --deny-warnings
 stage generate-check ./target/release/avctl generate --check --no-cache

@@ -46,8 +46,8 @@ async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
     .into_response())
 }
 
-/// The compute backend: what runs, what was asked for, the device, and why the CPU runs when
-/// CUDA could have been wanted.
+/// The compute backend: what runs, what was asked for, the device, why the CPU runs, and
+/// whether that is a CUDA build's fallback.
 fn backend_state(state: &AppState) -> serde_json::Value {
     let running = state.engine.get().map(|e| e.backend().as_str());
     let selection = state.backend();
@@ -56,6 +56,7 @@ fn backend_state(state: &AppState) -> serde_json::Value {
         "requested": selection.map(|s| s.requested),
         "device": selection.and_then(|s| s.device.as_deref()),
         "reason": selection.and_then(|s| s.reason.as_deref()),
+        "fallback": selection.is_some_and(|s| s.fallback),
     })
 }
 

@@ -76,6 +76,8 @@ pub struct Loaded {
 }
 
 /// The stack on the chosen backend.
+// One engine per process, kept in a `OnceLock`: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Engine {
     Cpu(Stack<Cpu>),
     #[cfg(feature = "cuda")]

@@ -12,9 +12,10 @@ pub struct Selection {
     pub requested: BackendChoice,
     /// The CUDA device in use, as its driver names it.
     pub device: Option<String>,
-    /// Why the daemon runs on the CPU although CUDA could be wanted; `None` on CUDA and for a
-    /// CPU build that was asked for nothing else.
+    /// Why the daemon runs on the CPU; `None` on CUDA.
     pub reason: Option<String>,
+    /// A CUDA build that wanted CUDA (`auto`) and could not use it: worth a warning.
+    pub fallback: bool,
 }
 
 /// `--backend cuda` on a build or machine that cannot run it.
@@ -47,14 +48,24 @@ pub fn decide(
     requested: BackendChoice,
     cuda: Option<Result<String, String>>,
 ) -> Result<Selection, Unavailable> {
-    let cpu = |reason: Option<String>| Selection { backend: Backend::Cpu, requested, device: None, reason };
+    let cpu = |reason: String, fallback: bool| Selection {
+        backend: Backend::Cpu,
+        requested,
+        device: None,
+        reason: Some(reason),
+        fallback,
+    };
     match (requested, cuda) {
-        (BackendChoice::Cpu, _) => Ok(cpu(Some("--backend cpu".to_owned()))),
-        (_, Some(Ok(device))) => {
-            Ok(Selection { backend: Backend::Cuda, requested, device: Some(device), reason: None })
-        }
-        (BackendChoice::Auto, None) => Ok(cpu(None)),
-        (BackendChoice::Auto, Some(Err(why))) => Ok(cpu(Some(format!("CUDA unavailable: {why}")))),
+        (BackendChoice::Cpu, _) => Ok(cpu("--backend cpu".to_owned(), false)),
+        (_, Some(Ok(device))) => Ok(Selection {
+            backend: Backend::Cuda,
+            requested,
+            device: Some(device),
+            reason: None,
+            fallback: false,
+        }),
+        (BackendChoice::Auto, None) => Ok(cpu(NOT_BUILT.to_owned(), false)),
+        (BackendChoice::Auto, Some(Err(why))) => Ok(cpu(format!("CUDA unavailable: {why}"), true)),
         (BackendChoice::Cuda, None) => Err(Unavailable(NOT_BUILT.to_owned())),
         (BackendChoice::Cuda, Some(Err(why))) => Err(Unavailable(why)),
     }
@@ -124,7 +135,13 @@ mod cuda {
 impl Selection {
     /// The CPU, asked for: for tests that build an engine directly.
     pub fn cpu_for_tests() -> Self {
-        Self { backend: Backend::Cpu, requested: BackendChoice::Cpu, device: None, reason: None }
+        Self {
+            backend: Backend::Cpu,
+            requested: BackendChoice::Cpu,
+            device: None,
+            reason: Some("--backend cpu".to_owned()),
+            fallback: false,
+        }
     }
 }
 
@@ -139,11 +156,16 @@ mod tests {
             (gpu.backend, gpu.device.as_deref(), gpu.reason),
             (Backend::Cuda, Some("NVIDIA H200"), None)
         );
+        assert!(!gpu.fallback);
         let fell = decide(BackendChoice::Auto, Some(Err("no NVIDIA driver".into()))).expect("cpu");
         assert_eq!(fell.backend, Backend::Cpu);
         assert_eq!(fell.reason.as_deref(), Some("CUDA unavailable: no NVIDIA driver"));
+        assert!(fell.fallback, "a CUDA build that could not use CUDA fell back");
         let plain = decide(BackendChoice::Auto, None).expect("cpu build");
-        assert_eq!((plain.backend, plain.reason), (Backend::Cpu, None));
+        assert_eq!(
+            (plain.backend, plain.reason.as_deref(), plain.fallback),
+            (Backend::Cpu, Some(NOT_BUILT), false)
+        );
     }
 
     #[test]
@@ -155,7 +177,10 @@ mod tests {
         let e = decide(BackendChoice::Cuda, None).expect_err("cpu build");
         assert_eq!(e.to_string(), format!("--backend cuda: {NOT_BUILT}"));
         let cpu = decide(BackendChoice::Cpu, Some(Ok("NVIDIA H200".into()))).expect("cpu");
-        assert_eq!((cpu.backend, cpu.reason.as_deref()), (Backend::Cpu, Some("--backend cpu")));
+        assert_eq!(
+            (cpu.backend, cpu.reason.as_deref(), cpu.fallback),
+            (Backend::Cpu, Some("--backend cpu"), false)
+        );
     }
 
     #[test]
@@ -165,9 +190,10 @@ mod tests {
         let s = select(BackendChoice::Auto).expect("auto never fails");
         if s.backend == Backend::Cpu && cfg!(feature = "cuda") {
             assert!(s.reason.as_deref().is_some_and(|r| r.starts_with("CUDA unavailable: ")), "{s:?}");
+            assert!(s.fallback);
         }
         if !cfg!(feature = "cuda") {
-            assert_eq!((s.backend, s.reason), (Backend::Cpu, None));
+            assert_eq!((s.backend, s.reason.as_deref(), s.fallback), (Backend::Cpu, Some(NOT_BUILT), false));
         }
     }
 }

@@ -212,13 +212,11 @@ impl AppState {
         for b in Backend::ALL {
             self.metrics.compute_backend.get(b).set(i64::from(b == s.backend));
         }
-        match &s.reason {
-            Some(why) => {
-                tracing::warn!(backend = s.backend.as_str(), reason = %why, "compute backend chosen")
-            }
-            None => {
-                tracing::info!(backend = s.backend.as_str(), device = ?s.device, "compute backend chosen")
-            }
+        let (backend, reason) = (s.backend.as_str(), s.reason.as_deref());
+        if s.fallback {
+            tracing::warn!(backend, reason, "compute backend chosen");
+        } else {
+            tracing::info!(backend, reason, device = s.device.as_deref(), "compute backend chosen");
         }
         Ok(s)
     }
