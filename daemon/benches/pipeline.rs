@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("synthesize_utterance", |b| {
         b.iter(|| rt.block_on(synthesize(&state, &req)).expect("synthesis"))
     });
-    let engine = state.engine.get().expect("loaded");
+    let engine = state.engine().expect("loaded");
     let target = Target { f0: Some(120.0), semitones: 0.0, formant_scale: 0.92 };
     let convert = |audio: &wav::Audio| {
         autovoice_daemon::on_engine!(engine, s => transform(&s.dsp, &state.metrics, audio, target))

@@ -49,7 +49,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
 /// The compute backend: what runs, what was asked for, the device, why the CPU runs, and
 /// whether that is a CUDA build's fallback.
 fn backend_state(state: &AppState) -> serde_json::Value {
-    let running = state.engine.get().map(|e| e.backend().as_str());
+    let running = state.engine().map(|e| e.backend().as_str());
     let selection = state.backend();
     serde_json::json!({
         "name": running,

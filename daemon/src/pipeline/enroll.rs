@@ -45,7 +45,7 @@ pub async fn enroll(
     let analysed = admitted(
         state,
         blocking(move || {
-            let engine = st.engine.get().ok_or(PipelineError::NotReady)?;
+            let engine = st.engine().ok_or(PipelineError::NotReady)?;
             on_engine!(engine, s => {
                 let q = s.quality().ok_or(PipelineError::NotReady)?;
                 step(&st.metrics, Operation::Measure, || Ok(q.analyse(&s.dsp, &audio, MIN_VOICED_FRAMES)))

@@ -1,5 +1,5 @@
 //! Start-up: builds and warms the signal path, loads CREPE and the speaker encoder, and embeds
-//! the built-in speakers' reference utterances.
+//! the built-in speakers' reference utterances (or takes all of it from a loaded state).
 
 use super::cached;
 use super::frontend;
@@ -16,6 +16,7 @@ use crate::state::{AppState, ModelStatus};
 use crate::wav::Audio;
 use burn::tensor::backend::Backend;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The sentence a built-in speaker's target embedding is computed from.
 pub const REFERENCE_TEXT: &str =
@@ -35,7 +36,7 @@ impl AppState {
                 return;
             }
         };
-        let engine = Engine::build(&selection);
+        let engine = Arc::new(Engine::build(&selection));
         let espeak = espeak_version(&self.cfg.espeak);
         let backend = selection.backend.as_str();
         self.set_fingerprint(cached::fingerprint(backend, &espeak, b"", false));
@@ -55,13 +56,55 @@ impl AppState {
         }
         if engine.has_quality() {
             self.embed_builtin_speakers(engine);
-            let weights =
-                weights_digest(dir, &[self.cfg.crepe_capacity_file(), crate::models::speaker::FILE]);
-            self.set_fingerprint(cached::fingerprint(backend, &espeak, &weights, !self.cfg.no_quality));
+            self.set_fingerprint(self.loaded_fingerprint(backend, &espeak));
             self.set_status(Model::Crepe, ModelStatus::Loaded);
             self.set_status(Model::SpeakerEncoder, ModelStatus::Loaded);
             tracing::info!(dir = %dir.display(), "CREPE and speaker encoder loaded");
         }
+    }
+
+    /// What `load_models` does, but taking the engine (signal path and models) and the built-in
+    /// speakers' embeddings from `loaded`, a loaded state of this process with the same models,
+    /// CREPE capacity, front end and backend, instead of building them again; when anything
+    /// differs it loads. For processes that hold several states, such as the daemon's tests:
+    /// loading takes seconds, sharing nothing.
+    pub fn load_models_like(&self, loaded: &AppState) {
+        let Ok(selection) = self.select_backend().cloned() else { return self.load_models() };
+        let same_models = self.cfg.models_dir == loaded.cfg.models_dir
+            && self.cfg.crepe_capacity == loaded.cfg.crepe_capacity
+            && self.cfg.espeak == loaded.cfg.espeak;
+        let Some(engine) = loaded
+            .engine
+            .get()
+            .filter(|e| same_models && e.has_quality() && e.backend() == selection.backend)
+        else {
+            return self.load_models();
+        };
+        if self.engine.set(Arc::clone(engine)).is_err() {
+            return;
+        }
+        let known = loaded.speaker_list();
+        for entry in self.speaker_list() {
+            let theirs = known.iter().find(|k| k.speaker == entry.speaker).and_then(|k| k.embedding.get());
+            if let Some(embedding) = theirs {
+                let _ = entry.embedding.set(embedding.clone());
+            }
+        }
+        self.embed_builtin_speakers(engine);
+        let espeak = espeak_version(&self.cfg.espeak);
+        self.set_fingerprint(self.loaded_fingerprint(selection.backend.as_str(), &espeak));
+        for model in [Model::SignalPath, Model::Crepe, Model::SpeakerEncoder] {
+            self.set_status(model, ModelStatus::Loaded);
+        }
+    }
+
+    /// The cache-key fingerprint once the models are loaded.
+    fn loaded_fingerprint(&self, backend: &str, espeak: &str) -> [u8; 32] {
+        let weights = weights_digest(
+            &self.cfg.models_dir,
+            &[self.cfg.crepe_capacity_file(), crate::models::speaker::FILE],
+        );
+        cached::fingerprint(backend, espeak, &weights, !self.cfg.no_quality)
     }
 
     /// Gives each speaker without an embedding the embedding of its reference utterance.

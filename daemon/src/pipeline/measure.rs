@@ -44,7 +44,7 @@ pub fn now(
     let start = Instant::now();
     let shift = 2f64.powf(f64::from(target.semitones) / 12.0);
     let embedding = goal.speaker.as_ref().and_then(|s| s.embedding.get()).map(Vec::as_slice);
-    let m = on_engine!(st.engine.get()?, s => {
+    let m = on_engine!(st.engine()?, s => {
         let q = s.quality()?;
         let expected = match &goal.speaker {
             Some(entry) => Some(f64::from(entry.speaker.target_f0) * shift),

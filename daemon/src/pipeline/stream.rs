@@ -156,7 +156,7 @@ async fn produce(
         let (mut front, state) = (front?, st.clone());
         let pause = take_pause(&mut front.samples, piece.end == End::Cut);
         let (out, report) = blocking(move || {
-            let engine = state.engine.get().ok_or(PipelineError::NotReady)?;
+            let engine = state.engine().ok_or(PipelineError::NotReady)?;
             on_engine!(engine, s => voice::transform(&s.dsp, &state.metrics, &front, target))
         })
         .await?;

@@ -136,7 +136,7 @@ async fn transform_and_encode(
 ) -> Result<Output, PipelineError> {
     let st = state.clone();
     let (output, later) = blocking(move || {
-        let engine = st.engine.get().ok_or(PipelineError::NotReady)?;
+        let engine = st.engine().ok_or(PipelineError::NotReady)?;
         let (out, mut report) =
             on_engine!(engine, s => voice::transform(&s.dsp, &st.metrics, &audio, target))?;
         if quality == QualityMode::Sync {

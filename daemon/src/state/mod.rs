@@ -38,8 +38,9 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The backend, once chosen (`select_backend`).
     backend: OnceLock<Selection>,
-    /// The signal path and, once loaded, the neural models.
-    pub engine: OnceLock<Engine>,
+    /// The signal path and, once loaded, the neural models; shared between states of one
+    /// process (`load_models_like`).
+    pub(crate) engine: OnceLock<Arc<Engine>>,
     speakers: RwLock<Vec<Arc<SpeakerEntry>>>,
     builtin: usize,
     /// Enrolled speakers as persisted in the file store; the lock also serialises enrollments.
@@ -190,6 +191,11 @@ impl AppState {
         self.status.lock().map(|s| s.to_vec()).unwrap_or_default()
     }
 
+    /// The signal path and the models, once built.
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.get().map(|e| &**e)
+    }
+
     /// The signal path is loaded: requests can be served.
     pub fn can_serve(&self) -> bool {
         self.engine.get().is_some()
@@ -197,7 +203,7 @@ impl AppState {
 
     /// Everything is loaded, the quality models included.
     pub fn is_ready(&self) -> bool {
-        self.engine.get().is_some_and(Engine::has_quality)
+        self.engine().is_some_and(Engine::has_quality)
     }
 
     /// Chooses the compute backend (`--backend`, probing CUDA) the first time it is called and

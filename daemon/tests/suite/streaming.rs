@@ -72,7 +72,7 @@ async fn pieces_join_without_clicks_at_continuous_pitch_and_last_as_long_as_the_
     let mut bounds = vec![0];
     bounds.extend(&joins);
     bounds.push(x.len());
-    let f0s: Vec<f64> = autovoice_daemon::on_engine!(state.engine.get().expect("engine"), s => {
+    let f0s: Vec<f64> = autovoice_daemon::on_engine!(state.engine().expect("engine"), s => {
         let q = s.quality().expect("models");
         bounds
             .windows(2)

@@ -12,15 +12,30 @@ use http_body_util::BodyExt;
 use std::sync::OnceLock;
 use tower::ServiceExt;
 
-/// One loaded signal path shared by tests: building bases and warming up is the slow part.
+/// A state with a test config changed by `f`; with `load`, its models loaded. Each state has
+/// its own metrics, cache and speakers, but states whose config asks for the same models share
+/// one loaded engine and the built-in speakers' embeddings (`AppState::load_models_like`):
+/// loading them is seconds of CPU, and most tests would otherwise repeat it.
 pub fn state_with(f: impl FnOnce(&mut Config), token: Option<&str>, load: bool) -> AppState {
     let mut cfg = Config::for_tests();
     f(&mut cfg);
     let state = AppState::new(cfg, speakers::builtin(), token.map(str::to_owned)).expect("state");
     if load {
-        state.load_models();
+        state.load_models_like(loaded());
     }
     state
+}
+
+static LOADED: OnceLock<AppState> = OnceLock::new();
+
+/// The process's first fully loaded state, with the default test config.
+fn loaded() -> &'static AppState {
+    LOADED.get_or_init(|| {
+        let state = AppState::new(Config::for_tests(), speakers::builtin(), None).expect("state");
+        state.load_models();
+        assert!(state.is_ready(), "models not loaded: {:?}", state.model_status());
+        state
+    })
 }
 
 pub fn ready_state() -> AppState {
