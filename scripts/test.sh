@@ -4,16 +4,26 @@
 # generated-output drift check, the end-to-end test, the container stack test (podman) and the
 # README's curl examples against a live daemon. Everything is compiled once, in the release profile: the unit tests, the
 # binaries the end-to-end test runs and the main job share one build of burn. Set
-# AVCTL_TEST_TIMES=FILE to append each stage's wall time to FILE.
+# AVCTL_TEST_TIMES=FILE to append each stage's wall time and CPU seconds to FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# CPU seconds (user + system) used so far by this shell's waited-for children (cutime and
+# cstime in /proc/PID/stat): wall time varies between runs on these shared machines by
+# minutes, CPU time much less.
+tick=$(getconf CLK_TCK)
+cpu_secs() {
+  awk -v tick="$tick" '{ printf "%.0f", ($16 + $17) / tick }' "/proc/$$/stat"
+}
 stage() { # name command...
-  local name=$1 start=$SECONDS
+  local name=$1 start=$SECONDS cpu
+  cpu=$(cpu_secs)
   shift
   echo "test.sh: == $name"
   "$@"
-  if [ -n "${AVCTL_TEST_TIMES:-}" ]; then echo "$name $((SECONDS - start))" >> "$AVCTL_TEST_TIMES"; fi
+  if [ -n "${AVCTL_TEST_TIMES:-}" ]; then
+    echo "$name $((SECONDS - start)) s wall, $(($(cpu_secs) - cpu)) CPU-s" >> "$AVCTL_TEST_TIMES"
+  fi
 }
 
 stage setup-system bash scripts/setup.sh system

@@ -61,24 +61,6 @@ async fn not_ready_until_models_load() {
 }
 
 #[tokio::test]
-async fn states_share_a_loaded_engine_only_when_they_ask_for_the_same_models() {
-    let base = ready_state();
-    let quiet = state_with(|c| c.no_quality = true, None, true);
-    let (a, b) = (base.engine().expect("engine"), quiet.engine().expect("engine"));
-    assert!(std::ptr::eq(a, b), "the same models are loaded once");
-    assert!(quiet.is_ready());
-    assert_ne!(base.fingerprint(), quiet.fingerprint(), "whether outputs are measured is in the keys");
-    for (mine, theirs) in base.speaker_list().iter().zip(quiet.speaker_list()) {
-        assert_eq!(mine.embedding.get(), theirs.embedding.get(), "{}", mine.speaker.id);
-        assert!(theirs.embedding.get().is_some());
-    }
-    assert_eq!(metric(&quiet, r#"autovoice_model_loaded{model="speaker_encoder"}"#), 1.0);
-    let full = state_with(|c| c.crepe_capacity = autovoice_daemon::config::CrepeCapacity::Full, None, true);
-    assert!(!std::ptr::eq(a, full.engine().expect("engine")), "another CREPE is another engine");
-    assert!(full.is_ready());
-}
-
-#[tokio::test]
 async fn synthesize_speaks_at_the_speakers_pitch_and_counts_it() {
     require_espeak();
     let state = ready_state();

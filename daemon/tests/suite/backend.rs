@@ -1,9 +1,10 @@
-//! The compute backend chosen at start-up: reported in `/ready`, the `autovoice_compute_backend`
-//! gauge and one log line, and the fallback to the CPU. These machines have no GPU, so in a
+//! The compute engine: the backend chosen at start-up, reported in `/ready`, the
+//! `autovoice_compute_backend` gauge and one log line, the fallback to the CPU, and one loaded
+//! engine shared by states that ask for the same models. These machines have no GPU, so in a
 //! `--features cuda` build (`scripts/check-cuda-fallback.sh`) the same tests prove the
 //! fallback: CUDA is probed for real, fails, and the daemon serves on the CPU saying why.
 
-use crate::common::{get, json, metric, send, state_with};
+use crate::common::{get, json, metric, ready_state, send, state_with};
 use autovoice_daemon::config::BackendChoice;
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -56,6 +57,24 @@ async fn asking_for_the_cpu_never_probes_and_says_so() {
         (backend["reason"].as_str(), backend["fallback"].as_bool()),
         (Some("--backend cpu"), Some(false))
     );
+}
+
+#[tokio::test]
+async fn states_share_a_loaded_engine_only_when_they_ask_for_the_same_models() {
+    let base = ready_state();
+    let quiet = state_with(|c| c.no_quality = true, None, true);
+    let (a, b) = (base.engine().expect("engine"), quiet.engine().expect("engine"));
+    assert!(std::ptr::eq(a, b), "the same models are loaded once");
+    assert!(quiet.is_ready());
+    assert_ne!(base.fingerprint(), quiet.fingerprint(), "whether outputs are measured is in the keys");
+    for (mine, theirs) in base.speaker_list().iter().zip(quiet.speaker_list()) {
+        assert_eq!(mine.embedding.get(), theirs.embedding.get(), "{}", mine.speaker.id);
+        assert!(theirs.embedding.get().is_some());
+    }
+    assert_eq!(metric(&quiet, r#"autovoice_model_loaded{model="speaker_encoder"}"#), 1.0);
+    let full = state_with(|c| c.crepe_capacity = autovoice_daemon::config::CrepeCapacity::Full, None, true);
+    assert!(!std::ptr::eq(a, full.engine().expect("engine")), "another CREPE is another engine");
+    assert!(full.is_ready());
 }
 
 /// Whether this machine has an NVIDIA driver with a device node; the refusal and fallback
