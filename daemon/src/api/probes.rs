@@ -49,10 +49,9 @@ async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
 /// The compute backend: what runs, what was asked for, the device, why the CPU runs, and
 /// whether that is a CUDA build's fallback.
 fn backend_state(state: &AppState) -> serde_json::Value {
-    let running = state.engine().map(|e| e.backend().as_str());
     let selection = state.backend();
     serde_json::json!({
-        "name": running,
+        "name": selection.map(|s| s.backend.as_str()),
         "requested": selection.map(|s| s.requested),
         "device": selection.and_then(|s| s.device.as_deref()),
         "reason": selection.and_then(|s| s.reason.as_deref()),

@@ -132,6 +132,7 @@ mod cuda {
     }
 }
 
+#[cfg(test)]
 impl Selection {
     /// The CPU, asked for: for tests that build an engine directly.
     pub fn cpu_for_tests() -> Self {
@@ -185,8 +186,8 @@ mod tests {
 
     #[test]
     fn this_machine_selects_what_its_build_allows() {
-        // No GPU on the machines CI runs on: a CPU build reports no reason, a CUDA build the
-        // probe's, and neither panics or prints the runtime's panic.
+        // No GPU on the machines CI runs on: a CPU build says it has no CUDA, a CUDA build gives
+        // the probe's reason, and neither panics or prints the runtime's panic.
         let s = select(BackendChoice::Auto).expect("auto never fails");
         if s.backend == Backend::Cpu && cfg!(feature = "cuda") {
             assert!(s.reason.as_deref().is_some_and(|r| r.starts_with("CUDA unavailable: ")), "{s:?}");

@@ -29,14 +29,14 @@ impl AppState {
     /// serves. Blocking: call from a blocking thread.
     pub fn load_models(&self) {
         let selection = match self.select_backend() {
-            Ok(s) => s.clone(),
+            Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "signal path not loaded");
                 self.set_status(Model::SignalPath, ModelStatus::Failed(e.to_string()));
                 return;
             }
         };
-        let engine = Arc::new(Engine::build(&selection));
+        let engine = Arc::new(Engine::build(selection));
         let espeak = espeak_version(&self.cfg.espeak);
         let backend = selection.backend.as_str();
         self.set_fingerprint(cached::fingerprint(backend, &espeak, b"", false));
@@ -56,7 +56,10 @@ impl AppState {
         }
         if engine.has_quality() {
             self.embed_builtin_speakers(engine);
-            self.set_fingerprint(self.loaded_fingerprint(backend, &espeak));
+            let weights =
+                weights_digest(dir, &[self.cfg.crepe_capacity_file(), crate::models::speaker::FILE]);
+            let (espeak, weights) = self.model_inputs.get_or_init(|| (espeak, weights));
+            self.set_fingerprint(cached::fingerprint(backend, espeak, weights, !self.cfg.no_quality));
             self.set_status(Model::Crepe, ModelStatus::Loaded);
             self.set_status(Model::SpeakerEncoder, ModelStatus::Loaded);
             tracing::info!(dir = %dir.display(), "CREPE and speaker encoder loaded");
@@ -69,14 +72,15 @@ impl AppState {
     /// differs it loads. For processes that hold several states, such as the daemon's tests:
     /// loading takes seconds, sharing nothing.
     pub fn load_models_like(&self, loaded: &AppState) {
-        let Ok(selection) = self.select_backend().cloned() else { return self.load_models() };
+        let Ok(selection) = self.select_backend() else { return self.load_models() };
         let same_models = self.cfg.models_dir == loaded.cfg.models_dir
             && self.cfg.crepe_capacity == loaded.cfg.crepe_capacity
             && self.cfg.espeak == loaded.cfg.espeak;
-        let Some(engine) = loaded
+        let Some((engine, (espeak, weights))) = loaded
             .engine
             .get()
-            .filter(|e| same_models && e.has_quality() && e.backend() == selection.backend)
+            .zip(loaded.model_inputs.get())
+            .filter(|(e, _)| same_models && e.has_quality() && e.backend() == selection.backend)
         else {
             return self.load_models();
         };
@@ -91,20 +95,12 @@ impl AppState {
             }
         }
         self.embed_builtin_speakers(engine);
-        let espeak = espeak_version(&self.cfg.espeak);
-        self.set_fingerprint(self.loaded_fingerprint(selection.backend.as_str(), &espeak));
+        let (espeak, weights) = self.model_inputs.get_or_init(|| (espeak.clone(), weights.clone()));
+        let backend = selection.backend.as_str();
+        self.set_fingerprint(cached::fingerprint(backend, espeak, weights, !self.cfg.no_quality));
         for model in [Model::SignalPath, Model::Crepe, Model::SpeakerEncoder] {
             self.set_status(model, ModelStatus::Loaded);
         }
-    }
-
-    /// The cache-key fingerprint once the models are loaded.
-    fn loaded_fingerprint(&self, backend: &str, espeak: &str) -> [u8; 32] {
-        let weights = weights_digest(
-            &self.cfg.models_dir,
-            &[self.cfg.crepe_capacity_file(), crate::models::speaker::FILE],
-        );
-        cached::fingerprint(backend, espeak, &weights, !self.cfg.no_quality)
     }
 
     /// Gives each speaker without an embedding the embedding of its reference utterance.

@@ -58,6 +58,9 @@ pub struct Inner {
     pub measurements: crate::background::Sampled,
     /// What every cache key of this process shares; set when the models load.
     fingerprint: RwLock<Option<[u8; 32]>>,
+    /// espeak-ng's version and the weight files' digest, once the models are loaded: what the
+    /// fingerprint is made of besides the backend and whether outputs are measured.
+    pub(crate) model_inputs: OnceLock<(String, Vec<u8>)>,
     status: Mutex<[(Model, ModelStatus); 3]>,
     pub limiter: Limiter,
     /// Bearer token required on the API routes, when set.
@@ -135,6 +138,7 @@ impl AppState {
             cache,
             measurements,
             fingerprint: RwLock::new(None),
+            model_inputs: OnceLock::new(),
             cfg,
             metrics,
             backend: OnceLock::new(),
