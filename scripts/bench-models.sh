@@ -9,7 +9,7 @@ bash scripts/fetch-models.sh >/dev/null
 features=()
 [ -n "${BENCH_FEATURES:-}" ] && features=(--features "$BENCH_FEATURES")
 echo "== burn (autovoice-daemon, ${BENCH_FEATURES:-cpu})"
-cargo bench -q -p autovoice-daemon "${features[@]}" --bench models -- --warm-up-time 2 --measurement-time 5 2>&1 |
+cargo bench -q -p autovoice-daemon-bench "${features[@]}" --bench models -- --warm-up-time 2 --measurement-time 5 2>&1 |
   grep -E '^models/|thrpt:'
 if [ -x .tools/refenv/bin/python ]; then
   echo "== reference (torchcrepe 0.0.24 / Resemblyzer 0.1.4, PyTorch CPU)"

@@ -46,6 +46,20 @@ fn expr(i: usize, window: &str) -> String {
     }
 }
 
+/// An alert threshold for the expression over metric `i` that its synthesized input can cross,
+/// varied with the alert number `a`. The promtool test synthesizer drives each metric between
+/// none and all of its traffic: a counter's failed rate between 0 and 1.67/s, the p95 of the
+/// histogram between its first bucket (under 0.01 s) and its last finite bound (10 s), the
+/// gauge between 0 and 100. A threshold outside that range makes an alert no input can fire,
+/// which has no tests: not the spec a benchmark of test synthesis should measure.
+fn threshold(i: usize, a: usize) -> String {
+    match i % 3 {
+        0 => format!("{:.1}", 0.1 * (1 + a % 15) as f64),
+        1 => ["0.05", "0.5", "5"][a % 3].to_owned(),
+        _ => (5 + a % 90).to_string(),
+    }
+}
+
 /// The spec as `(file name, text)` pairs.
 pub fn spec_files(size: Size) -> Vec<(String, String)> {
     let mut base = String::from(
@@ -81,11 +95,13 @@ pub fn spec_files(size: Size) -> Vec<(String, String)> {
     for a in 0..size.alerts {
         let _ = writeln!(
             alerts,
-            "  - {{name: SynthAlert{a}, group: synth-{g}, expr: '{e1} > {a} or {e2} > {a}', for: 5m, severity: warning, \
+            "  - {{name: SynthAlert{a}, group: synth-{g}, expr: '{e1} > {t1} or {e2} > {t2}', for: 5m, severity: warning, \
              summary: Synthetic alert {a}, description: \"Value is {{{{ $value }}}}.\", runbook: {{meaning: Synthetic.}}}}",
             g = a % 50,
             e1 = expr((2 * a) % n, "5m"),
+            t1 = threshold((2 * a) % n, a),
             e2 = expr((2 * a + 1) % n, "5m"),
+            t2 = threshold((2 * a + 1) % n, a),
         );
     }
     base.push_str(&metrics);

@@ -191,6 +191,24 @@ mod tests {
         );
     }
 
+    /// The Dockerfile's builder stage runs cargo on the whole workspace, which fails when a
+    /// member is missing from the build context; `.dockerignore` is an allow-list.
+    #[test]
+    fn the_image_build_context_holds_every_workspace_member() {
+        let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+        let members = manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("members = ["))
+            .expect("workspace members")
+            .trim_end_matches(']');
+        let allowed = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
+        let members: Vec<&str> = members.split(',').map(|m| m.trim().trim_matches('"')).collect();
+        assert!(members.len() >= 6, "{members:?}");
+        for m in members {
+            assert!(allowed.lines().any(|l| l == format!("!{m}/")), "`!{m}/` is not in .dockerignore");
+        }
+    }
+
     #[test]
     fn wait_for_reports_the_last_error_on_timeout() {
         let e =

@@ -1,7 +1,7 @@
 //! Time to first audio and whole-request latency, streamed and not, for short, medium, long
 //! and three-sentence texts on the CPU backend, uncached; then p50/p95 under a concurrent load
 //! at the daemon's `--concurrency`. Prints a Markdown table (README "Performance").
-//! `cargo bench -p autovoice-daemon --bench latency [-- RUNS]`.
+//! `cargo bench -p autovoice-daemon-bench --bench latency [-- RUNS]`.
 
 use autovoice_daemon::config::Config;
 use autovoice_daemon::metrics::label::Transport;
