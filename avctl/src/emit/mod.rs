@@ -13,7 +13,7 @@ pub mod promtool_tests;
 pub mod rules;
 
 use avspec::index::Index;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One output file: a path relative to the output root, and its full contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +55,27 @@ pub struct GenOptions {
 /// Every output file for the spec, in a stable order.
 pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>, String> {
     let g = PathBuf::from(GENERATED);
+    let tests_dir = g.join("prometheus/tests");
+    let prior = opts.prior.as_ref().map(|root| root.join(&tests_dir));
+    // The unit tests (synthesized on every core unless the prior ones are current) need nothing
+    // the other files do, and the other files are made on one core: both at once.
+    let (tests, files) = std::thread::scope(|scope| {
+        let tests = scope.spawn(|| promtool_tests::cached_test_files(index, prior.as_deref()));
+        let files = other_files(index, opts, &g);
+        (tests.join(), files)
+    });
+    let tests = match tests {
+        Ok(tests) => tests?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let mut files = files?;
+    files.extend(tests.into_iter().map(|(name, contents)| OutFile { path: tests_dir.join(name), contents }));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Every generated file but the unit tests, unsorted.
+fn other_files(index: &Index<'_>, opts: &GenOptions, g: &Path) -> Result<Vec<OutFile>, String> {
     let mut files =
         vec![OutFile { path: g.join("spec.schema.json"), contents: to_json(&avspec::json_schema())? }];
     files.push(OutFile { path: g.join("prometheus/prometheus.yml"), contents: prometheus::config(index)? });
@@ -62,11 +83,6 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     let groups = rules::rule_groups(index);
     for (name, contents) in rules::files_of(&groups)? {
         files.push(OutFile { path: g.join("prometheus/rules").join(name), contents });
-    }
-    let tests_dir = g.join("prometheus/tests");
-    let prior = opts.prior.as_ref().map(|root| root.join(&tests_dir));
-    for (name, contents) in promtool_tests::cached_test_files(index, prior.as_deref())? {
-        files.push(OutFile { path: tests_dir.join(name), contents });
     }
     let plan = crate::routing::Plan::new(index);
     files.extend(alertmanager::files(plan.as_ref())?);
@@ -84,6 +100,5 @@ pub fn generate_all(index: &Index<'_>, opts: &GenOptions) -> Result<Vec<OutFile>
     files.extend(k8s);
     let notifies = plan.as_ref().map(crate::routing::Plan::receivers_by_alert).unwrap_or_default();
     files.extend(docs::docs(index, opts, &notifies)?);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

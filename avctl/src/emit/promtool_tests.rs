@@ -69,7 +69,57 @@ pub fn cached_test_files(index: &Index<'_>, prior: Option<&Path>) -> Result<File
     }
     let (files, _) = test_files(index)?;
     let n = files.len();
-    Ok(files.into_iter().map(|(name, c)| (name, promtool_cache::stamp(&c, &key, n))).collect())
+    Ok(crate::par::map_in_order(&files, |(name, c)| (name.clone(), promtool_cache::stamp(c, &key, n))))
+}
+
+/// The test file of one rule group and evaluation step, or nothing when none of its alerts
+/// has cases.
+fn test_file(
+    group: &str,
+    step: i64,
+    alerts: &[&AlertTests],
+    several_steps: bool,
+) -> Result<Option<(String, String)>, String> {
+    let tests: Vec<TestGroup> = alerts
+        .iter()
+        .flat_map(|a| &a.cases)
+        .map(|c| TestGroup {
+            name: c.name.clone(),
+            interval: dur(c.interval_ms),
+            input_series: c
+                .series
+                .iter()
+                .map(|s| InputSeries { series: series_text(&s.labels), values: s.notation.clone() })
+                .collect(),
+            alert_rule_test: c
+                .checks
+                .iter()
+                .map(|k| AlertRuleTest {
+                    eval_time: dur(k.eval_ms),
+                    alertname: k.alertname.clone(),
+                    exp_alerts: k
+                        .alerts
+                        .iter()
+                        .map(|e| ExpAlertYaml {
+                            exp_labels: e.labels.clone(),
+                            exp_annotations: e.annotations.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    if tests.is_empty() {
+        return Ok(None);
+    }
+    let file =
+        TestFile { rule_files: vec![format!("../rules/{group}.yml")], evaluation_interval: dur(step), tests };
+    let name = if several_steps && step != 5 * 60_000 {
+        format!("{group}.step-{}.test.yml", dur(step))
+    } else {
+        format!("{group}.test.yml")
+    };
+    Ok(Some((name, to_yaml(&file)?)))
 }
 
 /// Synthesizes the test files and returns them with the per-alert outcome.
@@ -84,51 +134,13 @@ pub fn test_files(index: &Index<'_>) -> Result<(Files, Vec<AlertTests>), String>
         *m.entry(*g).or_default() += 1;
         m
     });
-    let mut files = Vec::new();
-    for ((group, step), alerts) in by_group {
-        let tests: Vec<TestGroup> = alerts
-            .iter()
-            .flat_map(|a| &a.cases)
-            .map(|c| TestGroup {
-                name: c.name.clone(),
-                interval: dur(c.interval_ms),
-                input_series: c
-                    .series
-                    .iter()
-                    .map(|s| InputSeries { series: series_text(&s.labels), values: s.notation.clone() })
-                    .collect(),
-                alert_rule_test: c
-                    .checks
-                    .iter()
-                    .map(|k| AlertRuleTest {
-                        eval_time: dur(k.eval_ms),
-                        alertname: k.alertname.clone(),
-                        exp_alerts: k
-                            .alerts
-                            .iter()
-                            .map(|e| ExpAlertYaml {
-                                exp_labels: e.labels.clone(),
-                                exp_annotations: e.annotations.clone(),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect();
-        if tests.is_empty() {
-            continue;
-        }
-        let file = TestFile {
-            rule_files: vec![format!("../rules/{group}.yml")],
-            evaluation_interval: dur(step),
-            tests,
-        };
-        let name = if steps.get(group).copied().unwrap_or(1) > 1 && step != 5 * 60_000 {
-            format!("{group}.step-{}.test.yml", dur(step))
-        } else {
-            format!("{group}.test.yml")
-        };
-        files.push((name, to_yaml(&file)?));
-    }
+    // Each file is built and serialized on its own core: for a large spec, writing the YAML
+    // costs a fifth of synthesizing it.
+    let groups: Vec<_> = by_group.into_iter().collect();
+    let files = crate::par::map_in_order(&groups, |((group, step), alerts)| {
+        let several_steps = steps.get(group).copied().unwrap_or(1) > 1;
+        test_file(group, *step, alerts, several_steps)
+    });
+    let files = files.into_iter().filter_map(Result::transpose).collect::<Result<Files, String>>()?;
     Ok((files, all))
 }

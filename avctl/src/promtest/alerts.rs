@@ -4,6 +4,7 @@
 use super::case::MINUTE;
 use super::case::{AlertTests, Case, Check};
 use super::series;
+use super::series::Notation;
 use super::simulate::{active, expected, records, simulate, with_runbook};
 use crate::promql;
 use crate::promql::eval::Db;
@@ -29,8 +30,8 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
         _ => None,
     };
     let sets = series::all_label_sets(index, &fams);
-    let db_for = |phases: &[(u32, usize)], reset: Option<usize>| Db {
-        series: series::build(&fams, &sets, phases, reset, threshold),
+    let db_for = |phases: &[(u32, usize)], reset: Option<usize>, notation| Db {
+        series: series::build(&fams, &sets, phases, reset, threshold, notation),
         records: recs.clone(),
     };
     let end = (minutes as i64 - 1) * MINUTE;
@@ -42,7 +43,7 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
         if let Some(&f) = probed.borrow().get(&k) {
             return Ok(f);
         }
-        let f = !active(&db_for(&[(k, minutes)], None), e, end)?.is_empty();
+        let f = !active(&db_for(&[(k, minutes)], None, Notation::Skip), e, end)?.is_empty();
         probed.borrow_mut().insert(k, f);
         Ok(f)
     };
@@ -67,7 +68,7 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
     let (fire, quiet) = if fires(k + 1)? { (k + 1, k) } else { (k, k + 1) };
     // The firing input starts at the quiet level and switches after WARMUP minutes, so when it
     // fires depends on the windows; a counter resets two minutes after the switch.
-    let fire_db = db_for(&[(quiet, WARMUP), (fire, minutes)], Some(WARMUP + 2));
+    let fire_db = db_for(&[(quiet, WARMUP), (fire, minutes)], Some(WARMUP + 2), Notation::Write);
     let end = (minutes + WARMUP - 1) as i64 * MINUTE;
     let (t_fire, out) = simulate(&fire_db, e, for_ms, MINUTE, end)?
         .ok_or("the firing input never fires within the simulated window")?;
@@ -78,7 +79,7 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
         checks.push(Check { eval_ms: t_fire - MINUTE, alertname: name.clone(), alerts: vec![] });
     }
     checks.push(Check { eval_ms: t_fire, alertname: name.clone(), alerts });
-    let quiet_db = db_for(&[(quiet, minutes + WARMUP)], None);
+    let quiet_db = db_for(&[(quiet, minutes + WARMUP)], None, Notation::Write);
     if simulate(&quiet_db, e, for_ms, MINUTE, end)?.is_some() {
         return Err("the quiet input fires too; cannot separate the cases".to_owned());
     }

@@ -140,16 +140,25 @@ pub fn segments(step_ms: i64, parts: &[(f64, usize)]) -> (Vec<Sample>, String) {
     (samples, text.join(" "))
 }
 
+/// Whether [`build`] writes each series' promtool notation: only the cases that are kept need
+/// it, not the threshold search's probes (formatting floats was a seventh of their cost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notation {
+    Write,
+    Skip,
+}
+
 /// Counter samples, one per minute, from per-phase increments `(inc, samples)`; at sample
 /// `reset` (if any) the counter restarts at one increment, as after a process restart. The
-/// notation breaks into a new segment wherever the increment changes or the counter resets.
-pub fn counter(phases: &[(f64, usize)], reset: Option<usize>) -> (Vec<Sample>, String) {
+/// notation breaks into a new segment wherever the increment changes or the counter resets
+/// (and is empty with [`Notation::Skip`]).
+pub fn counter(phases: &[(f64, usize)], reset: Option<usize>, notation: Notation) -> (Vec<Sample>, String) {
     let incs: Vec<f64> = phases.iter().flat_map(|&(inc, n)| std::iter::repeat_n(inc, n)).collect();
     let mut samples = Vec::with_capacity(incs.len());
     let mut text: Vec<String> = Vec::new();
     let (mut v, mut seg_start, mut seg_inc, mut seg_len) = (0.0f64, 0.0f64, f64::NAN, 0usize);
     let flush = |start: f64, inc: f64, len: usize, text: &mut Vec<String>| {
-        if len > 0 {
+        if len > 0 && notation == Notation::Write {
             let inc = if inc.is_nan() { 0.0 } else { inc };
             text.push(format!("{start}+{inc}x{}", len - 1));
         }
@@ -199,6 +208,7 @@ pub fn build(
     phases: &[(u32, usize)],
     reset: Option<usize>,
     threshold: Option<f64>,
+    notation: Notation,
 ) -> Vec<Series> {
     let share = |k: u32| f64::from(k) / 100.0;
     let mut out = Vec::new();
@@ -212,10 +222,10 @@ pub fn build(
                 let a: Vec<(f64, usize)> = phases.iter().map(|&(k, n)| (share(k) * PER_SAMPLE, n)).collect();
                 let b: Vec<(f64, usize)> =
                     phases.iter().map(|&(k, n)| ((1.0 - share(k)) * PER_SAMPLE, n)).collect();
-                let (s, n) = counter(&a, reset);
+                let (s, n) = counter(&a, reset, notation);
                 out.push(Series { labels: with_name(matched, name), samples: s, notation: n });
                 if let Some(o) = other {
-                    let (s, n) = counter(&b, None);
+                    let (s, n) = counter(&b, None, notation);
                     out.push(Series { labels: with_name(o, name), samples: s, notation: n });
                 }
             }
@@ -229,7 +239,9 @@ pub fn build(
                 let mut text = Vec::new();
                 for &(k, n) in phases.iter().filter(|p| p.1 > 0) {
                     let v = value(k);
-                    text.push(format!("{v}+0x{}", n - 1));
+                    if notation == Notation::Write {
+                        text.push(format!("{v}+0x{}", n - 1));
+                    }
                     let base = samples.len();
                     samples.extend((0..n).map(|j| ((base + j) as i64 * MINUTE, v)));
                 }
@@ -258,7 +270,7 @@ pub fn build(
                     } else {
                         &none
                     };
-                    let (s, n) = counter(parts, None);
+                    let (s, n) = counter(parts, None, notation);
                     out.push(Series {
                         labels: with_name(l, &format!("{name}_bucket")),
                         samples: s,
@@ -267,7 +279,7 @@ pub fn build(
                 }
                 let mut l = matched.clone();
                 l.insert("le".to_owned(), "+Inf".to_owned());
-                let (s, n) = counter(&all, None);
+                let (s, n) = counter(&all, None, notation);
                 out.push(Series {
                     labels: with_name(l, &format!("{name}_bucket")),
                     samples: s.clone(),
@@ -286,7 +298,7 @@ pub fn build(
                         ((PER_SAMPLE - share(k) * PER_SAMPLE) * first / 2.0 + share(k) * PER_SAMPLE * last, n)
                     })
                     .collect();
-                let (s, n) = counter(&sum, None);
+                let (s, n) = counter(&sum, None, notation);
                 out.push(Series {
                     labels: with_name(matched, &format!("{name}_sum")),
                     samples: s,

@@ -137,7 +137,8 @@ impl Source for Fixtures<'_> {
             }
         }
         let sets = series::all_label_sets(self.index, &fams);
-        let db = Db { series: series::build(&fams, &sets, &PHASES, None, None), records };
+        let db =
+            Db { series: series::build(&fams, &sets, &PHASES, None, None, series::Notation::Skip), records };
         let mut by_labels: std::collections::BTreeMap<Labels, Points> = std::collections::BTreeMap::new();
         let mut t = r.start_ms;
         while t <= r.end_ms {
