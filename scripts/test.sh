@@ -45,8 +45,8 @@ stage fmt cargo fmt --all -- --check
 # workspace: clippy-driver wraps rustc for the workspace's own crates only (dependencies compile
 # as usual), and CLIPPY_ARGS carries `-D warnings` to it as `cargo clippy -- -D warnings` does.
 # `--all-targets` lints what `cargo clippy --all-targets` lints: libraries, binaries, tests,
-# benches and build scripts. Every cargo call below runs with the same wrapper, so none
-# rebuilds.
+# benches and build scripts (the daemon's benches at opt-level 0: only linted and compiled here,
+# see Cargo.toml). Every cargo call below runs with the same wrapper, so none rebuilds.
 clippy_driver=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver || true)
 if [ -z "$clippy_driver" ]; then
   echo "test.sh: clippy-driver not found; install it with \`rustup component add clippy\`" >&2

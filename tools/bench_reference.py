@@ -2,7 +2,7 @@
 """Throughput of the reference implementations on this machine's CPU, for docs/benchmarks.md:
 CREPE tiny and full (torchcrepe 0.0.24, frames per second of the network forward pass on
 normalised 1024-sample frames) and the Resemblyzer speaker encoder (partials per second, 160 mel
-frames each). The same shapes as daemon/benches/models.rs. Run by scripts/bench-models.sh in
+frames each). The same shapes as daemon-bench/benches/models.rs. Run by scripts/bench-models.sh in
 .tools/refenv (scripts/model-reference-env.sh)."""
 import json
 import os
