@@ -113,8 +113,8 @@ fn rates_round_like_prometheus_to_the_last_digit() {
     // promtool compares `$value` in annotations as text, so the evaluator must round as
     // Prometheus does: the extrapolation factor is divided by the window before it multiplies
     // the increase. These inputs are a generated test's (a p95 over 470 fast observations
-    // under 1 s and 500 in all in five minutes); promtool 2.42 gave 2.499999999999977 for them, and the old
-    // order (increase times factor, then divided by the window) gave 2.4999999999999933.
+    // under 1 s and 500 in all in five minutes); promtool 2.42 gave 2.499999999999977 for them,
+    // and the old order (increase times factor, then divided by the window) 2.4999999999999933.
     let bucket = |le: &str, first: f64, per_min: f64| {
         let samples: Vec<(i64, f64)> =
             (0..=5).map(|i| ((10 + i) * 60 * S, first + per_min * i as f64)).collect();

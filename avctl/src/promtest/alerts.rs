@@ -37,7 +37,8 @@ fn hand_written(index: &Index<'_>, alert: &Alert, e: &Expr, url: &str) -> Result
     let end = (minutes as i64 - 1) * MINUTE;
     // Where the alert flips between quiet and firing as the input level rises: bisection when
     // the ends differ (the usual monotone case), else a scan of every level.
-    // Each probe builds and evaluates every series; the search asks some levels twice.
+    // Each probe builds every series (without their notation) and evaluates once; a level the
+    // search asks for again is answered from `probed`.
     let probed = std::cell::RefCell::new(std::collections::BTreeMap::new());
     let fires = |k: u32| -> Result<bool, String> {
         if let Some(&f) = probed.borrow().get(&k) {
