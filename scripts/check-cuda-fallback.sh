@@ -14,5 +14,5 @@ clippy_driver=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driv
 if [ -n "$clippy_driver" ]; then
   export RUSTC_WORKSPACE_WRAPPER=$clippy_driver CLIPPY_ARGS=-Dwarnings
 fi
-cargo test --release --locked -p autovoice-daemon --features cuda --lib --test suite -- engine:: backend::
+cargo test --release --locked -p autovoice-daemon --features cuda --test suite -- units::engine backend::
 echo "check-cuda-fallback: the CUDA build chose its backend as this machine allows"

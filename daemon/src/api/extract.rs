@@ -105,15 +105,3 @@ impl<S: Send + Sync> FromRequestParts<S> for QualityHeader {
         Ok(Self(Some(QualityMode::parse(v.trim())?)))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_pairs_keep_order_and_bare_keys() {
-        let pairs = query_pairs("id=a&&flag&base_voice=en-gb+f3");
-        let want = [("id", "a"), ("flag", ""), ("base_voice", "en-gb+f3")];
-        assert_eq!(pairs, want.map(|(k, v)| (k.to_owned(), v.to_owned())));
-    }
-}

@@ -5,7 +5,8 @@
 use sha2::{Digest, Sha256};
 
 const MAGIC: &[u8; 4] = b"AVC1";
-const HEADER: usize = MAGIC.len() + 32;
+/// Bytes before the payload: the magic and the payload's SHA-256.
+pub const HEADER: usize = MAGIC.len() + 32;
 
 /// Wraps `payload` for storage.
 pub fn seal(payload: &[u8]) -> Vec<u8> {
@@ -29,24 +30,4 @@ pub fn open(bytes: &[u8]) -> Result<&[u8], String> {
         return Err(format!("checksum mismatch over {} payload bytes (truncated or corrupt)", payload.len()));
     }
     Ok(payload)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trips_and_refuses_damage() {
-        let sealed = seal(b"hello audio");
-        assert_eq!(open(&sealed), Ok(&b"hello audio"[..]));
-        let e = open(&sealed[..sealed.len() - 1]).err().unwrap_or_default();
-        assert!(e.contains("checksum mismatch"), "{e}");
-        let mut flipped = sealed.clone();
-        flipped[HEADER + 2] ^= 1;
-        assert!(open(&flipped).is_err());
-        assert!(open(b"AVC1").err().unwrap_or_default().contains("shorter"));
-        let mut other = sealed;
-        other[0] = b'X';
-        assert!(open(&other).err().unwrap_or_default().contains("magic"));
-    }
 }

@@ -17,3 +17,4 @@ mod quality;
 mod server;
 mod slow_clients;
 mod streaming;
+mod units;

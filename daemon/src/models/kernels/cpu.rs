@@ -149,7 +149,7 @@ fn small_product(a: ndarray::ArrayView2<'_, f32>, b: ndarray::ArrayView2<'_, f32
 /// conv_paths`, docs/benchmarks.md): burn's direct convolution wins up to 128 channels; with
 /// 256 or more output channels im2col wins (2-4x); with 512 or more input channels the
 /// shifted sum (3x direct, 1.5x im2col).
-pub(crate) fn choose_path(cin: usize, cout: usize, stride: usize) -> ConvPath {
+pub fn choose_path(cin: usize, cout: usize, stride: usize) -> ConvPath {
     if cin >= 512 && stride == 1 {
         ConvPath::Shift
     } else if cout >= 256 {
@@ -281,6 +281,3 @@ fn im2col_conv(
     }
     ndarray::Array4::from_shape_vec((n, cout, 1, t_out), out).ok()
 }
-
-#[cfg(test)]
-mod tests;

@@ -9,7 +9,7 @@
 //! reaches about 30 GMAC/s where a GEMM reaches over 100. Tests hold each override to the
 //! generic version's results.
 
-mod cpu;
+pub mod cpu;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::module::conv2d;

@@ -1,7 +1,10 @@
-//! The CPU kernels against the generic burn-op versions they replace, on shapes that exercise
-//! padding, strides, partial blocks and batches.
+//! Unit tests of the models' CPU kernels (`daemon/src/models/kernels/cpu.rs`) against the generic
+//! burn-op versions they replace, on shapes that exercise padding, strides, partial blocks and
+//! batches.
 
-use super::super::{ConvLayer, ConvParts, ConvPath, ModelBackend, gemm_layout, lstm_cell};
+use autovoice_daemon::models::kernels::{
+    ConvLayer, ConvParts, ConvPath, ModelBackend, gemm_layout, lstm_cell,
+};
 use burn::backend::NdArray;
 use burn::tensor::{Tensor, TensorData, Tolerance};
 
@@ -146,7 +149,7 @@ fn conv_paths_in_blocks_match_one_block() {
 
 #[test]
 fn paths_follow_the_measured_rule() {
-    use super::choose_path;
+    use autovoice_daemon::models::kernels::cpu::choose_path;
     // CREPE full: 1 -> 1024 (stride 4), 1024 -> 128, 128 -> 128, 128 -> 256, 256 -> 512.
     assert_eq!(choose_path(1, 1024, 4), ConvPath::Im2col);
     assert_eq!(choose_path(1024, 128, 1), ConvPath::Shift);
