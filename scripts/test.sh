@@ -57,7 +57,9 @@ export RUSTC_WORKSPACE_WRAPPER=$clippy_driver CLIPPY_ARGS=-Dwarnings
 # rebuilds a dependency; `cargo test` builds avctl's and autovoiced's binaries for their tests.
 stage clippy-and-build cargo test --workspace --release --locked --all-targets --no-run
 stage setup-tools setup_tools
-stage tests cargo test --workspace --release --locked
+# The promtool mutation test (about 75 s of promtool on every core, no timers) is left out here
+# and runs beside the container stack test below.
+stage tests cargo test --workspace --release --locked -- --skip generated_tests_kill_every_mutation
 stage validate ./target/release/avctl validate --deny-warnings
 stage generate-check ./target/release/avctl generate --check --no-cache
 stage hadolint .tools/venv/bin/hadolint Dockerfile tests/containers/stand-ins.Containerfile
@@ -82,9 +84,28 @@ beside_e2e() {
 }
 stage promtool-tests-beside-e2e beside_e2e
 # The container stack test (tests/stack.rs: images built with podman, the generated
-# docker-compose.yml brought up with podman-compose; 1 to 3 min) runs alone: beside the
-# end-to-end test its image builds slowed that test's daemons past ModelNotLoaded's `for`
-# window, which then fired for a healthy daemon still loading its models (measured).
-stage container-stack cargo test --workspace --release --locked --test stack -- --ignored --nocapture
+# docker-compose.yml brought up with podman-compose; 40 s to 2 min) mostly waits: on the
+# engine, on the daemon in its container and on Prometheus's scrapes. It runs beside the
+# promtool mutation test, which has no timers to miss, and not beside the end-to-end test: there
+# its image builds slowed that test's daemons past ModelNotLoaded's `for` window, which then
+# fired for a healthy daemon still loading its models (measured). A second cargo does not wait
+# for the first: cargo holds its build lock only while it builds, and both are built already.
+beside_stack() {
+  local log rc=0 pid
+  log=$(mktemp)
+  cargo test --workspace --release --locked --test mutation -- generated_tests_kill_every_mutation \
+    > "$log" 2>&1 &
+  pid=$!
+  cargo test --workspace --release --locked --test stack -- --ignored --nocapture || rc=$?
+  if ! wait "$pid"; then
+    rc=1
+    echo "test.sh: the promtool mutation test failed:"
+  fi
+  echo "test.sh: == promtool mutation test (ran beside the container stack)"
+  cat "$log"
+  rm -f "$log"
+  return "$rc"
+}
+stage mutation-beside-container-stack beside_stack
 stage readme bash scripts/check-readme.sh
 echo "test.sh: all checks passed"
