@@ -44,9 +44,12 @@ stage fmt cargo fmt --all -- --check
 # Clippy runs inside the one release build instead of a second (check) compile of the
 # workspace: clippy-driver wraps rustc for the workspace's own crates only (dependencies compile
 # as usual), and CLIPPY_ARGS carries `-D warnings` to it as `cargo clippy -- -D warnings` does.
-# `--all-targets` lints what `cargo clippy --all-targets` lints: libraries, binaries, tests,
-# benches and build scripts (the daemon's benches at opt-level 0: only linted and compiled here,
-# see Cargo.toml). Every cargo call below runs with the same wrapper, so none rebuilds.
+# `--tests --benches --examples` lints what `cargo clippy --all-targets` lints: libraries,
+# binaries, tests, benches, examples and build scripts (the daemon's benches at opt-level 0: only
+# linted and compiled here, see Cargo.toml). Not `--all-targets`, which would also compile the
+# daemon's library in test mode although it has `test = false` (its tests are the package
+# daemon-tests/; compiling the library again, at opt-level 3, took 71 CPU-seconds). Every cargo
+# call below runs with the same wrapper, so none rebuilds.
 clippy_driver=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver || true)
 if [ -z "$clippy_driver" ]; then
   echo "test.sh: clippy-driver not found; install it with \`rustup component add clippy\`" >&2
@@ -55,7 +58,7 @@ fi
 export RUSTC_WORKSPACE_WRAPPER=$clippy_driver CLIPPY_ARGS=-Dwarnings
 # `--workspace` with the same flags everywhere below, so no step re-resolves features and
 # rebuilds a dependency; `cargo test` builds avctl's and autovoiced's binaries for their tests.
-stage clippy-and-build cargo test --workspace --release --locked --all-targets --no-run
+stage clippy-and-build cargo test --workspace --release --locked --tests --benches --examples --no-run
 stage setup-tools setup_tools
 # The unit and integration tests, beside the build of the container stack test's images
 # (tests/stack.rs: the base image made with debootstrap from the Debian mirror, the stand-ins'

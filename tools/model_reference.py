@@ -2,7 +2,7 @@
 """Reference outputs of torchcrepe 0.0.24 and Resemblyzer 0.1.4 for the daemon's parity tests.
 
 Runs the original PyTorch implementations (CPU) on a few test signals and writes, under
-daemon/tests/fixtures/models/:
+daemon-tests/tests/fixtures/models/:
   signals/*.wav         the 16 kHz, 16-bit inputs (both sides read these same samples)
   crepe-{tiny,full}.json  per signal: activations of a few frames, and the bins, pitch and
                         periodicity of every frame with weighted-argmax and Viterbi decoding

@@ -2,7 +2,7 @@
 //! of the daemon in the middle of a burst of enrollments and a restart of Redis, and the next
 //! daemon on that Redis serves it. Runs the real binary against a real `redis-server`.
 
-use crate::common::redis_server::RedisServer;
+use crate::redis_server::RedisServer;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -48,7 +48,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn acknowledged_enrollments_survive_kill_9_and_a_redis_restart() {
-    crate::common::require_espeak();
+    crate::require_espeak();
     let mut redis = RedisServer::start(&[]);
     let port = free_port();
     let mut first = daemon(port, &redis);
