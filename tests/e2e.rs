@@ -117,7 +117,10 @@ fn mixed_load(port: u16, first: usize, rounds: usize) -> R<(usize, usize)> {
             ("/synthesize", json, br#"{"text": "hi", "speaker_id": "nobody"}"#.as_slice()),
             ("/synthesize", json, br#"{"text": "", "speaker_id": "alto"}"#.as_slice()),
             ("/convert?speaker_id=alto", "audio/wav", b"RIFF....WAVE".as_slice()),
-            ("/convert?pitch_shift=99", "audio/wav", wav.body.as_slice()),
+            // A few bytes, not the round's WAV: the daemon refuses a bad parameter before it
+            // reads the upload and closes the connection, and a client still writing a large
+            // body then gets a broken pipe instead of the answer (seen once in CI, 2026-12-06).
+            ("/convert?pitch_shift=99", "audio/wav", b"RIFF....WAVE".as_slice()),
             ("/nowhere", json, b"{}".as_slice()),
         ] {
             let r = post(port, path, ctype, body)?;
