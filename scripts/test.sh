@@ -60,75 +60,53 @@ export RUSTC_WORKSPACE_WRAPPER=$clippy_driver CLIPPY_ARGS=-Dwarnings
 # rebuilds a dependency; `cargo test` builds avctl's and autovoiced's binaries for their tests.
 stage clippy-and-build cargo test --workspace --release --locked --tests --benches --examples --no-run
 stage setup-tools setup_tools
-# The unit and integration tests, beside the build of the container stack test's images
-# (tests/stack.rs: the base image made with debootstrap from the Debian mirror, the stand-ins'
-# packages installed, the daemon image; over a minute on a fresh machine, mostly waiting on the
-# mirror and the disk). The tests leave about a third of the CPU idle. The promtool mutation
-# test is left out here and runs beside the container stack test below.
-beside_images() {
-  local log rc=0 pid
+# Runs a background command beside a foreground one; both must pass. The background one's
+# output is kept in a log and shown after the foreground one's.
+# Usage: beside WHAT BESIDE_WHAT BACKGROUND... ::: FOREGROUND...
+beside() {
+  local what=$1 fg_what=$2 log rc=0 pid bg=()
+  shift 2
+  while [ "$1" != ":::" ]; do bg+=("$1"); shift; done
+  shift
   log=$(mktemp)
-  cargo test --workspace --release --locked --test stack -- --ignored --exact the_stack_images_build \
-    --nocapture > "$log" 2>&1 &
+  "${bg[@]}" > "$log" 2>&1 &
   pid=$!
-  cargo test --workspace --release --locked -- --skip generated_tests_kill_every_mutation || rc=$?
+  "$@" || rc=$?
   if ! wait "$pid"; then
     rc=1
-    echo "test.sh: building the stack's images failed:"
+    echo "test.sh: $what failed:"
   fi
-  echo "test.sh: == the stack's images (built beside the tests)"
+  echo "test.sh: == $what (ran beside $fg_what)"
   cat "$log"
   rm -f "$log"
   return "$rc"
 }
-stage tests-beside-images beside_images
+# The unit and integration tests, beside the build of the container stack test's images
+# (tests/stack.rs: the base image made with debootstrap from the Debian mirror, the stand-ins'
+# packages installed, the daemon image; over a minute on a fresh machine, mostly waiting on the
+# mirror and the disk). The tests leave about a third of the CPU idle. The promtool mutation
+# test is left out here and runs beside the container stack test below. A second cargo does not
+# wait for the first: cargo holds its build lock only while it builds, and all is built already.
+stage tests-beside-images beside "the stack's images" "the tests" \
+  cargo test --workspace --release --locked --test stack -- --ignored --exact the_stack_images_build \
+  --nocapture ::: cargo test --workspace --release --locked -- --skip generated_tests_kill_every_mutation
 stage validate ./target/release/avctl validate --deny-warnings
 stage generate-check ./target/release/avctl generate --check --no-cache
 stage hadolint .tools/venv/bin/hadolint Dockerfile tests/containers/stand-ins.Containerfile
 # `avctl test` (promtool and amtool on every core, about 40 s) runs beside the end-to-end test
 # (the generated config in a real Prometheus 2.42 and Alertmanager 0.25 with real daemons,
-# tests/e2e.rs), which mostly waits on rule and notification timers. Each keeps its own log;
-# both must pass.
-beside_e2e() {
-  local log rc=0 pid
-  log=$(mktemp)
-  ./target/release/avctl test -q > "$log" 2>&1 &
-  pid=$!
-  cargo test --workspace --release --locked --test e2e -- --ignored --nocapture || rc=$?
-  if ! wait "$pid"; then
-    rc=1
-    echo "test.sh: avctl test failed:"
-  fi
-  echo "test.sh: == avctl test (ran beside e2e)"
-  cat "$log"
-  rm -f "$log"
-  return "$rc"
-}
-stage promtool-tests-beside-e2e beside_e2e
+# tests/e2e.rs), which mostly waits on rule and notification timers.
+stage promtool-tests-beside-e2e beside "avctl test" "e2e" ./target/release/avctl test -q \
+  ::: cargo test --workspace --release --locked --test e2e -- --ignored --nocapture
 # The container stack test (tests/stack.rs: the generated docker-compose.yml brought up with
 # podman-compose, its images already built above; about 40 s) mostly waits: on the engine, on
-# the daemon in its container and on Prometheus's scrapes. It runs beside the
-# promtool mutation test, which has no timers to miss, and not beside the end-to-end test: there
-# its image builds slowed that test's daemons past ModelNotLoaded's `for` window, which then
-# fired for a healthy daemon still loading its models (measured). A second cargo does not wait
-# for the first: cargo holds its build lock only while it builds, and both are built already.
-beside_stack() {
-  local log rc=0 pid
-  log=$(mktemp)
+# the daemon in its container and on Prometheus's scrapes. It runs beside the promtool mutation
+# test, which has no timers to miss, and not beside the end-to-end test: there its image builds
+# slowed that test's daemons past ModelNotLoaded's `for` window, which then fired for a healthy
+# daemon still loading its models (measured).
+stage mutation-beside-container-stack beside "the promtool mutation test" "the container stack" \
   cargo test --workspace --release --locked --test suite -- mutation::generated_tests_kill_every_mutation \
-    > "$log" 2>&1 &
-  pid=$!
-  cargo test --workspace --release --locked --test stack -- --ignored --exact \
-    the_generated_stack_runs_as_the_guide_says --nocapture || rc=$?
-  if ! wait "$pid"; then
-    rc=1
-    echo "test.sh: the promtool mutation test failed:"
-  fi
-  echo "test.sh: == promtool mutation test (ran beside the container stack)"
-  cat "$log"
-  rm -f "$log"
-  return "$rc"
-}
-stage mutation-beside-container-stack beside_stack
+  ::: cargo test --workspace --release --locked --test stack -- --ignored --exact \
+  the_generated_stack_runs_as_the_guide_says --nocapture
 stage readme bash scripts/check-readme.sh
 echo "test.sh: all checks passed"

@@ -69,7 +69,8 @@ fn mutations(expr: &str, for_: Option<&str>) -> Vec<(&'static str, Option<String
 /// (most of the test's time).
 fn only_what_the_alert_reads(group: &Value, i: usize) -> Value {
     let rules = group["groups"][0]["rules"].as_array().expect("rules");
-    let names = regex::Regex::new(r"[a-zA-Z_:][a-zA-Z0-9_:]*").expect("re");
+    static NAMES: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| regex::Regex::new(r"[a-zA-Z_:][a-zA-Z0-9_:]*").expect("re"));
     let mut needed = vec![false; rules.len()];
     needed[i] = true;
     let mut todo = vec![i];
